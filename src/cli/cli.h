@@ -1,0 +1,38 @@
+/* cli: the `baton` command line. One table of commands (main.c), one file
+ * per command. Commands print results on stdout, diagnostics on stderr, and
+ * return an exit code from the enum below. */
+#ifndef BATON_CLI_H
+#define BATON_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes, documented in docs/cli.md. */
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_INVALID = 1, /* the input (contract, events) is invalid; the errors say why */
+    EXIT_USAGE = 2,   /* the command line is wrong */
+    EXIT_IO = 3,      /* a file could not be read or written */
+    EXIT_INTERNAL = 4 /* out of memory or a bug */
+};
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary; /* one line for `baton --help` */
+    const char *usage;   /* the full text of `baton NAME --help` */
+} command;
+
+/* True when argv holds -h or --help; prints the command's usage to stdout. */
+bool cli_wants_help(const command *cmd, int argc, char **argv);
+/* Prints "baton NAME: message" and a pointer to --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Flushes and closes stdout; EXIT_IO when that fails (a full disk, a closed pipe). */
+int cli_finish(int code);
+
+const command *cli_find(const char *name);
+
+int cmd_check(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+#endif

@@ -1,0 +1,114 @@
+/* baton's entry point and its table of commands. */
+#include "cli/cli.h"
+#include "util/util.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+/* Sorted by name; `baton --help` lists them in this order. */
+static const command commands[] = {
+    {"check", cmd_check, "check contracts and report every error",
+     "usage: baton check [--format text|json] FILE...\n"
+     "\n"
+     "Reads each contract, checks it and compiles it. Prints a one-line summary per\n"
+     "valid file; for an invalid one, every error with file:line:col, the source line,\n"
+     "a caret and a hint.\n"
+     "\n"
+     "  --format json   one JSON object per file, for editors and CI\n"
+     "  -h, --help      this text\n"
+     "\n"
+     "Exit status: 0 all valid, 1 some file invalid, 2 usage, 3 a file unreadable.\n"},
+    {"explain", cmd_explain, "the contract in plain words, for the people who sign it",
+     "usage: baton explain FILE\n"
+     "\n"
+     "Prints the contract as sentences: who signed it, what counts as a signal, when a\n"
+     "lead is handed off and to whom, what a handoff must carry, the response times\n"
+     "sales agreed to, and what each rejection reason does to the lead.\n"
+     "\n"
+     "  -h, --help      this text\n"
+     "\n"
+     "Exit status: 0 done, 1 the contract is invalid, 2 usage, 3 unreadable.\n"},
+};
+
+const command *cli_find(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+bool cli_wants_help(const command *cmd, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(cmd->usage, stdout);
+            return true;
+        }
+    }
+    return false;
+}
+
+int cli_usage_error(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "baton %s: ", name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'baton %s --help'.\n", name);
+    return EXIT_USAGE;
+}
+
+int cli_finish(int code)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        perror("baton: writing output");
+        return EXIT_IO;
+    }
+    return code;
+}
+
+static void print_help(FILE *to)
+{
+    fputs("baton: a B2B lead handoff engine.\n\n"
+          "usage: baton COMMAND [OPTIONS] [ARGS]\n\n"
+          "commands:\n",
+          to);
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        fprintf(to, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nRun 'baton COMMAND --help' for a command's options.\n", to);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
+        if (argc > 2 && cli_find(argv[2])) {
+            fputs(cli_find(argv[2])->usage, stdout);
+        } else {
+            print_help(stdout);
+        }
+        return cli_finish(EXIT_OK);
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        printf("baton %s\n", BATON_VERSION);
+        return cli_finish(EXIT_OK);
+    }
+    const command *cmd = cli_find(name);
+    if (!cmd) {
+        const char *names[ARRAY_LEN(commands)];
+        for (size_t i = 0; i < ARRAY_LEN(commands); i++) names[i] = commands[i].name;
+        const char *near = nearest_name(name, strlen(name), names, ARRAY_LEN(commands));
+        fprintf(stderr, "baton: unknown command '%s'", name);
+        if (near) fprintf(stderr, "; did you mean '%s'?", near);
+        fputs("\nRun 'baton --help' for the list.\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_wants_help(cmd, argc - 1, argv + 1)) return cli_finish(EXIT_OK);
+    return cli_finish(cmd->run(argc - 1, argv + 1));
+}

@@ -1,0 +1,202 @@
+/* contract_parse(): read, check and compile a contract; and its accessors.
+ *
+ * Order matters and is fixed: names and shapes first (so a gate may use a
+ * signal defined below it), then every expression is checked and compiled,
+ * then contract-wide checks (unreachable gates). Errors accumulate; the
+ * contract is returned only when there are none. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "contract/internal.h"
+
+#include <pcre2.h>
+#include <string.h>
+
+static const char *const top_keys[] = {
+    "contract", "version", "signed_by", "retention", "calendar", "lists",   "macros",  "kinds",
+    "fit",      "signals", "points",    "gates",     "require",  "context", "stages",  "sla",
+    "reasons",  "tests",
+};
+
+static void compile_named(contract *c, errors *errs, named_expr *ne, enum expr_context ctx)
+{
+    if (!ne->when.root) return;
+    if (check_expr(c, errs, &ne->when, ctx, TY_BOOL)) ne->prog = compile_expr(c, errs, &ne->when);
+}
+
+static void compile_all(contract *c, errors *errs)
+{
+    for (uint32_t i = 0; i < c->signal_count; i++) {
+        signal_def *s = &c->signals[i];
+        compile_named(c, errs, &s->e, CTX_SIGNAL);
+        s->info.when = s->e.prog;
+    }
+    for (uint32_t i = 0; i < c->fit_count; i++) {
+        compile_named(c, errs, &c->fit_exprs[i], CTX_FIT);
+        c->fit[i].when = c->fit_exprs[i].prog;
+    }
+    for (uint32_t i = 0; i < c->gate_count; i++) {
+        gate_def *g = &c->gates[i];
+        compile_named(c, errs, &g->e, CTX_GATE);
+        g->info.when = g->e.prog;
+        g->info.require |= c->about.require;
+    }
+    /* Macros nobody uses are still checked, so their mistakes show now. */
+    for (uint32_t i = 0; i < c->macro_count; i++) {
+        macro_def *m = &c->macros[i];
+        if (m->state == 0 && m->body.root) {
+            m->state = 1;
+            m->ok = check_expr(c, errs, &m->body, CTX_GATE, TY_ERROR);
+            m->state = 2;
+        }
+    }
+}
+
+static void compile_descriptions(contract *c, errors *errs, const ynode *signals)
+{
+    if (!signals || signals->kind != Y_MAP) return;
+    for (uint32_t i = 0; i < c->signal_count; i++) {
+        const ynode *body = ymap_get(signals, c->signals[i].info.name);
+        const ynode *d = ymap_get(body, "describe");
+        if (d && d->kind == Y_SCALAR) c->signals[i].describe = template_compile(c, errs, d, CTX_TEMPLATE_EVENT);
+    }
+}
+
+/* Lists become bit sets over the final intern table. */
+static bool build_list_bits(contract *c)
+{
+    uint32_t words = (c->string_count + 63) / 64;
+    for (uint32_t i = 0; i < c->list_count; i++) {
+        list_def *l = &c->lists[i];
+        l->bits = arena_zalloc(c->arena, (words ? words : 1) * sizeof *l->bits);
+        if (!l->bits) return false;
+        for (uint32_t j = 0; j < l->count; j++) {
+            int32_t id = contract_intern_find(c, l->items[j], strlen(l->items[j]));
+            if (id >= 0) l->bits[id >> 6] |= UINT64_C(1) << (id & 63);
+        }
+    }
+    return true;
+}
+
+contract *contract_parse(const char *path, const char *text, size_t len, errors *errs)
+{
+    contract *c = NULL;
+    if (len > CONTRACT_MAX_BYTES) {
+        error *err = errors_add(errs, ERR_LIMIT, 0, 1, "the contract is larger than %u bytes", CONTRACT_MAX_BYTES);
+        error_hint(err, "move golden tests to a file of their own");
+        return NULL;
+    }
+    c = mem_calloc(1, sizeof *c);
+    if (!c) goto nomem;
+    c->arena = arena_new(64 * 1024);
+    if (!c->arena) goto nomem;
+    c->path = arena_strndup(c->arena, path, strlen(path));
+    if (!c->path) goto nomem;
+
+    ynode *root = yaml_load(c->arena, errs, text, len);
+    if (!root) {
+        if (errs->count == 0) errors_add(errs, ERR_SCHEMA, 0, 1, "the contract is empty");
+        goto fail;
+    }
+    loader ld = {.c = c, .errs = errs};
+    if (!expect(&ld, root, Y_MAP, "a contract")) goto fail;
+    check_keys(&ld, root, top_keys, ARRAY_LEN(top_keys), "the contract");
+
+    load_header(&ld, root);
+    load_lists(&ld, ymap_get(root, "lists"));
+    load_kinds(&ld, ymap_get(root, "kinds"));
+    load_stages(&ld, required(&ld, root, "stages", "the contract"));
+    const ynode *signals = required(&ld, root, "signals", "the contract");
+    if (signals) load_signals(&ld, signals);
+    load_macros(&ld, ymap_get(root, "macros"));
+    load_fit(&ld, ymap_get(root, "fit"));
+    load_points(&ld, ymap_get(root, "points"));
+    check_duplicate_names(&ld);
+    const ynode *req = ymap_get(root, "require");
+    if (req) load_require(&ld, req, &c->about.require);
+    const ynode *gates = required(&ld, root, "gates", "the contract");
+    if (gates) load_gates(&ld, gates);
+
+    compile_all(c, errs);
+    compile_descriptions(c, errs, signals);
+    load_context(&ld, ymap_get(root, "context"));
+    load_sla(&ld, ymap_get(root, "sla"));
+    load_reasons(&ld, ymap_get(root, "reasons"));
+    load_tests(&ld, ymap_get(root, "tests"));
+    check_gates_reachable(c, errs);
+
+    if (errs->count || errs->dropped) goto fail;
+    if (!build_list_bits(c)) goto nomem;
+    return c;
+
+nomem:
+    errors_add(errs, ERR_NOMEM, 0, 1, "out of memory while reading the contract");
+fail:
+    contract_free(c);
+    return NULL;
+}
+
+void contract_free(contract *c)
+{
+    if (!c) return;
+    for (uint32_t i = 0; i < c->regex_count; i++) {
+        pcre2_match_data_free(c->regexes[i].match_data);
+        pcre2_code_free(c->regexes[i].code);
+    }
+    arena_free(c->arena);
+    mem_free(c);
+}
+
+/* ---- accessors --------------------------------------------------------------- */
+
+const contract_info *contract_about(const contract *c) { return &c->about; }
+size_t contract_field_count(const contract *c) { return c->field_count; }
+const field_info *contract_field(const contract *c, size_t i) { return &c->fields[i]; }
+size_t contract_stage_count(const contract *c) { return c->stage_count; }
+const stage_info *contract_stage(const contract *c, size_t i) { return &c->stages[i]; }
+size_t contract_kind_count(const contract *c) { return c->kind_count; }
+const kind_info *contract_kind(const contract *c, size_t i) { return &c->kinds[i]; }
+size_t contract_signal_count(const contract *c) { return c->signal_count; }
+const signal_info *contract_signal(const contract *c, size_t i) { return &c->signals[i].info; }
+size_t contract_fit_count(const contract *c) { return c->fit_count; }
+const fit_info *contract_fit(const contract *c, size_t i) { return &c->fit[i]; }
+size_t contract_gate_count(const contract *c) { return c->gate_count; }
+const gate_info *contract_gate(const contract *c, size_t i) { return &c->gates[i].info; }
+size_t contract_reason_count(const contract *c) { return c->reason_count; }
+const reason_info *contract_reason(const contract *c, size_t i) { return &c->reasons[i]; }
+const points_info *contract_points(const contract *c) { return &c->points; }
+size_t contract_test_count(const contract *c) { return c->test_count; }
+const test_info *contract_test(const contract *c, size_t i) { return &c->tests[i]; }
+
+const char *contract_topic_question(const contract *c, const char *topic)
+{
+    for (uint32_t i = 0; i < c->topic_count; i++)
+        if (strcmp(c->topics[i], topic) == 0) return c->questions[i];
+    return NULL;
+}
+
+int contract_find_signal(const contract *c, const char *name)
+{
+    for (uint32_t i = 0; i < c->signal_count; i++)
+        if (strcmp(c->signals[i].info.name, name) == 0) return (int)i;
+    return -1;
+}
+
+int contract_find_gate(const contract *c, const char *name)
+{
+    for (uint32_t i = 0; i < c->gate_count; i++)
+        if (strcmp(c->gates[i].info.name, name) == 0) return (int)i;
+    return -1;
+}
+
+int contract_find_reason(const contract *c, const char *code)
+{
+    for (uint32_t i = 0; i < c->reason_count; i++)
+        if (strcmp(c->reasons[i].code, code) == 0) return (int)i;
+    return -1;
+}
+
+int contract_find_stage(const contract *c, const char *name)
+{
+    for (uint32_t i = 0; i < c->stage_count; i++)
+        if (strcmp(c->stages[i].name, name) == 0) return (int)i;
+    return -1;
+}

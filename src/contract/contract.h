@@ -1,0 +1,253 @@
+/* contract: the handoff contract that marketing and sales both sign (R4).
+ *
+ * contract_parse() reads a YAML contract, checks it, and compiles every
+ * expression in it. It never prints: errors are collected in the caller's
+ * `errors` (all of them, not the first only) and the caller decides what to
+ * show. The returned contract owns all of its memory (one arena) and borrows
+ * nothing from the source text, which the caller may free once errors have
+ * been rendered.
+ *
+ * The compiled form is for the engine: expressions are bytecode programs
+ * over numbered slots (event fields, lead and account fields, signals, fit
+ * predicates); string constants are interned; lists are bit sets over the
+ * interned strings. program_eval() runs one with no allocation. */
+#ifndef BATON_CONTRACT_H
+#define BATON_CONTRACT_H
+
+#include "util/util.h"
+
+/* ---- named limits ------------------------------------------------------- */
+#define CONTRACT_MAX_BYTES (1u << 20)  /* size of a contract file */
+#define CONTRACT_MAX_EXPR_BYTES 4096   /* one expression or template */
+#define CONTRACT_MAX_DEPTH 64          /* expression nesting */
+#define CONTRACT_MAX_STRING 1024       /* one string literal or list item */
+#define CONTRACT_MAX_LIST_ITEMS 4096   /* items in one list */
+#define CONTRACT_MAX_SIGNALS 256
+#define CONTRACT_MAX_KINDS 32
+#define CONTRACT_MAX_GATES 64
+#define CONTRACT_MAX_FIT 64
+#define CONTRACT_MAX_MACROS 256
+#define CONTRACT_MAX_LISTS 256
+#define CONTRACT_MAX_STAGES 16
+#define CONTRACT_MAX_REASONS 64
+#define CONTRACT_MAX_TESTS 1000
+#define CONTRACT_MAX_FIELDS 256        /* distinct field paths read */
+#define CONTRACT_MAX_PROGRAM 2048      /* instructions in one program */
+#define CONTRACT_DEFAULT_RETENTION (90 * MS_PER_DAY)
+
+typedef struct contract contract;
+typedef struct program program;
+
+contract *contract_parse(const char *path, const char *text, size_t len, errors *errs);
+void contract_free(contract *c);
+
+/* ---- values ---------------------------------------------------------------
+ * What expressions compute. A string keeps its bytes (borrowed from the
+ * event or the contract) and its id in the contract's intern table, or -1
+ * when the contract has no such constant, so equality with a constant is an
+ * integer compare. VAL_NULL is a missing field: every comparison with it is
+ * false, and `exists()` tests for it. */
+enum value_type { VAL_NULL, VAL_BOOL, VAL_NUM, VAL_STR, VAL_DUR, VAL_TIME };
+
+typedef struct value {
+    uint8_t type;
+    union {
+        bool b;
+        double num;
+        int64_t ms; /* VAL_DUR and VAL_TIME */
+        struct {
+            const char *s;
+            uint32_t len;
+            int32_t id;
+        } str;
+    } as;
+} value;
+
+/* The interned id of a string, or -1. Used by event decoders. */
+int32_t contract_intern_find(const contract *c, const char *s, size_t len);
+
+/* ---- fields the contract reads --------------------------------------------
+ * Every distinct field path an expression reads gets a slot. Decoders fill
+ * `value fields[contract_field_count()]` for each event, lead and account;
+ * fields the contract never reads are never decoded. */
+enum field_scope {
+    SCOPE_EVENT,   /* event.*, properties.*, traits.*, context.*, page.*, message.*, reply.* */
+    SCOPE_LEAD,    /* lead.* */
+    SCOPE_ACCOUNT, /* account.* */
+};
+
+typedef struct field_info {
+    const char *path;  /* as written: "properties.asset.topic" */
+    uint8_t scope;     /* enum field_scope */
+    uint8_t type;      /* enum value_type expected, VAL_NULL when dynamic */
+    bool derived;      /* computed by baton (page.category, reply.automatic, ...) */
+} field_info;
+
+size_t contract_field_count(const contract *c);
+const field_info *contract_field(const contract *c, size_t slot);
+
+/* ---- evaluation ------------------------------------------------------------
+ * The environment a program runs in. History aggregates are answered by the
+ * engine through callbacks; a callback may be NULL, which yields null. */
+enum agg_scope { AGG_LEAD, AGG_ACCOUNT };
+
+typedef struct eval_env {
+    const value *fields;     /* contract_field_count() slots */
+    const bool *signal_now;  /* did the current event match signal i */
+    const bool *fit;         /* fit predicate results */
+    time_ms now;             /* decision time: the event's timestamp */
+    value score, points;
+    void *ctx;
+    /* target: a signal index, or CONTRACT_KIND_BASE + kind index */
+    uint32_t (*count)(void *ctx, uint32_t target, duration_ms window, enum agg_scope scope);
+    bool (*last)(void *ctx, uint32_t target, time_ms *when);
+    uint32_t (*distinct)(void *ctx, uint32_t target, duration_ms window);
+} eval_env;
+
+#define CONTRACT_KIND_BASE 0x10000u
+
+/* Runs a program; the result is VAL_NULL when it reads a missing field in a
+ * way that decides the outcome. Never allocates. */
+value program_eval(const program *p, const eval_env *env);
+bool program_holds(const program *p, const eval_env *env); /* result is true */
+size_t program_length(const program *p);
+/* A listing of the bytecode, one instruction a line, for tests and --debug. */
+void program_disassemble(const contract *c, const program *p, strbuf *out);
+
+/* ---- the contract's parts ------------------------------------------------ */
+enum stage_role { STAGE_NURTURE, STAGE_DEVELOPMENT, STAGE_SALES, STAGE_OTHER };
+
+typedef struct stage_info {
+    const char *name, *team;
+} stage_info;
+
+typedef struct kind_info {
+    const char *name;
+    bool builtin; /* engagement, intent, reply, activation */
+} kind_info;
+
+typedef struct signal_info {
+    const char *name;
+    uint32_t kind;        /* index into kinds */
+    const char *topic;    /* NULL when none */
+    const char *describe; /* template source, NULL when none */
+    const program *when;
+} signal_info;
+
+typedef struct fit_info {
+    const char *name;
+    const program *when;
+} fit_info;
+
+enum required_field { REQUIRE_PAIN = 1u << 0, REQUIRE_IMPACT = 1u << 1 };
+
+typedef struct gate_info {
+    const char *name;
+    const program *when;
+    uint32_t stage;    /* index into stages */
+    const char *team;  /* the stage's team unless the gate names one */
+    bool fast;
+    uint32_t require;  /* enum required_field bits, the contract's plus the gate's */
+} gate_info;
+
+enum reason_action { REASON_NURTURE, REASON_STAGE, REASON_SUPPRESS, REASON_REROUTE };
+
+typedef struct reason_info {
+    const char *code;
+    const char *label;
+    uint8_t action;    /* enum reason_action */
+    uint32_t stage;    /* REASON_STAGE / REASON_NURTURE: where the lead goes back to */
+    duration_ms cooldown;
+} reason_info;
+
+enum sla_unit { SLA_ELAPSED, SLA_BUSINESS_HOURS, SLA_BUSINESS_DAYS };
+
+enum sla_breach { BREACH_NOTIFY, BREACH_REASSIGN, BREACH_BOTH };
+
+typedef struct sla_figure {
+    bool set;
+    uint32_t amount;  /* in `unit`; SLA_ELAPSED amounts are milliseconds */
+    uint8_t unit;
+} sla_figure;
+
+typedef struct calendar_info {
+    const char *timezone;
+    uint8_t workdays;        /* bit 0 = Monday .. bit 6 = Sunday */
+    const int64_t *holidays; /* days since the epoch, sorted */
+    size_t holiday_count;
+    uint16_t day_start, day_end; /* business hours, minutes after midnight */
+} calendar_info;
+
+typedef struct points_info {
+    const int32_t *per_signal; /* points for each signal, 0 when none */
+    duration_ms half_life;     /* 0: no decay */
+    int32_t cap;               /* 0: no cap */
+    bool enabled;
+} points_info;
+
+typedef struct template_info template_info; /* a compiled "{expr} text" template */
+
+typedef struct contract_info {
+    const char *name;
+    uint32_t version;
+    const char *signed_marketing, *signed_sales;
+    duration_ms retention;
+    calendar_info calendar;
+    sla_figure first_touch, meeting;
+    uint8_t on_breach;               /* enum sla_breach */
+    uint32_t require;                /* enum required_field bits */
+    const template_info *did, *asks; /* the two context lines of R3 */
+} contract_info;
+
+const contract_info *contract_about(const contract *c);
+size_t contract_stage_count(const contract *c);
+const stage_info *contract_stage(const contract *c, size_t i);
+size_t contract_kind_count(const contract *c);
+const kind_info *contract_kind(const contract *c, size_t i);
+size_t contract_signal_count(const contract *c);
+const signal_info *contract_signal(const contract *c, size_t i);
+size_t contract_fit_count(const contract *c);
+const fit_info *contract_fit(const contract *c, size_t i);
+size_t contract_gate_count(const contract *c);
+const gate_info *contract_gate(const contract *c, size_t i);
+size_t contract_reason_count(const contract *c);
+const reason_info *contract_reason(const contract *c, size_t i);
+const points_info *contract_points(const contract *c);
+/* The question for a topic, from the context's topic map, or NULL. */
+const char *contract_topic_question(const contract *c, const char *topic);
+/* Looks a name up; -1 when absent. */
+int contract_find_signal(const contract *c, const char *name);
+int contract_find_gate(const contract *c, const char *name);
+int contract_find_reason(const contract *c, const char *code);
+int contract_find_stage(const contract *c, const char *name);
+
+/* ---- golden tests ----------------------------------------------------------
+ * Test cases written in the contract (`tests:`), for `baton test`. Events are
+ * kept as JSON text in Segment's shape. */
+typedef struct expect_info {
+    const char *lead;   /* NULL: the case's only lead */
+    const char *gate;   /* NULL: expects no handoff */
+    time_ms at;         /* 0 when not given */
+    int8_t fast;        /* -1 not given, else 0/1 */
+    const char *status; /* "handed_off", "needs_context", or NULL */
+} expect_info;
+
+typedef struct test_info {
+    const char *name;
+    uint32_t line;
+    const char *const *events; /* JSON objects */
+    size_t event_count;
+    const char *const *accounts; /* JSON objects: accounts CSV rows */
+    size_t account_count;
+    const expect_info *expect;
+    size_t expect_count; /* 0 with no_handoff: expects nothing handed off */
+} test_info;
+
+size_t contract_test_count(const contract *c);
+const test_info *contract_test(const contract *c, size_t i);
+
+/* ---- explain ---------------------------------------------------------------
+ * The contract in plain words, for the people who sign it. */
+void contract_explain(const contract *c, strbuf *out);
+
+#endif

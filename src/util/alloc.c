@@ -1,0 +1,159 @@
+/* Heap allocation through one wrapper, and the arena built on it. */
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t alloc_count;
+static size_t fail_countdown; /* 0: never fail */
+
+static bool should_fail(void)
+{
+    if (fail_countdown == 0) return false;
+    if (--fail_countdown == 0) return true;
+    return false;
+}
+
+void *mem_alloc(size_t size)
+{
+    if (should_fail()) return NULL;
+    void *p = malloc(size ? size : 1);
+    if (p) alloc_count++;
+    return p;
+}
+
+void *mem_calloc(size_t n, size_t size)
+{
+    if (should_fail()) return NULL;
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (p) alloc_count++;
+    return p;
+}
+
+void *mem_realloc(void *p, size_t size)
+{
+    if (should_fail()) return NULL;
+    void *q = realloc(p, size ? size : 1);
+    if (q) alloc_count++;
+    return q;
+}
+
+void mem_free(void *p)
+{
+    free(p);
+}
+
+char *mem_strndup(const char *s, size_t n)
+{
+    char *p = mem_alloc(n + 1);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+size_t mem_alloc_count(void)
+{
+    return alloc_count;
+}
+
+void mem_fail_after(size_t n)
+{
+    fail_countdown = n;
+}
+
+/* ---- arena ---------------------------------------------------------------- */
+
+struct block {
+    struct block *next;
+    size_t size, used;
+    _Alignas(16) unsigned char data[];
+};
+
+struct arena {
+    struct block *head;
+    size_t block_size;
+    size_t total;
+};
+
+arena *arena_new(size_t block_size)
+{
+    arena *a = mem_calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->block_size = block_size < 256 ? 256 : block_size;
+    return a;
+}
+
+void arena_free(arena *a)
+{
+    if (!a) return;
+    struct block *b = a->head;
+    while (b) {
+        struct block *next = b->next;
+        mem_free(b);
+        b = next;
+    }
+    mem_free(a);
+}
+
+void *arena_alloc(arena *a, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    struct block *b = a->head;
+    if (!b || b->size - b->used < size) {
+        size_t want = size > a->block_size ? size : a->block_size;
+        b = mem_alloc(sizeof *b + want);
+        if (!b) return NULL;
+        b->size = want;
+        b->used = 0;
+        /* A block bigger than usual goes behind the current one so the
+         * current block's free space is not abandoned. */
+        if (a->head && want > a->block_size) {
+            b->next = a->head->next;
+            a->head->next = b;
+        } else {
+            b->next = a->head;
+            a->head = b;
+        }
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    a->total += size;
+    return p;
+}
+
+void *arena_zalloc(arena *a, size_t size)
+{
+    void *p = arena_alloc(a, size);
+    if (p) memset(p, 0, size);
+    return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *arena_printf(arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *p = arena_alloc(a, (size_t)n + 1);
+    if (!p) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+size_t arena_used(const arena *a)
+{
+    return a->total;
+}

@@ -1,0 +1,163 @@
+/* Durations and ISO-8601 timestamps as integer milliseconds (UTC). */
+#include "util/util.h"
+
+#include <string.h>
+
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    /* Howard Hinnant's well-known civil-from-days inverse, restated. */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+bool duration_parse(const char *s, size_t n, duration_ms *out)
+{
+    size_t i = 0;
+    int64_t v = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        if (v > INT64_C(100000000000)) return false; /* past any sane duration */
+        v = v * 10 + (s[i] - '0');
+        i++;
+    }
+    if (i == 0 || i == n) return false;
+    const char *unit = s + i;
+    size_t ulen = n - i;
+    static const struct {
+        const char *name;
+        int64_t ms;
+    } units[] = {{"ms", 1},
+                 {"s", MS_PER_SECOND},
+                 {"m", MS_PER_MINUTE},
+                 {"h", MS_PER_HOUR},
+                 {"d", MS_PER_DAY},
+                 {"w", 7 * MS_PER_DAY}};
+    for (size_t u = 0; u < ARRAY_LEN(units); u++) {
+        if (strlen(units[u].name) == ulen && memcmp(units[u].name, unit, ulen) == 0) {
+            *out = v * units[u].ms;
+            return true;
+        }
+    }
+    return false;
+}
+
+void duration_format(duration_ms d, char *buf, size_t size)
+{
+    static const struct {
+        const char *name;
+        int64_t ms;
+    } units[] = {{"w", 7 * MS_PER_DAY}, {"d", MS_PER_DAY},      {"h", MS_PER_HOUR},
+                 {"m", MS_PER_MINUTE},  {"s", MS_PER_SECOND}};
+    for (size_t u = 0; u < ARRAY_LEN(units); u++) {
+        if (d != 0 && d % units[u].ms == 0) {
+            snprintf(buf, size, "%lld%s", (long long)(d / units[u].ms), units[u].name);
+            return;
+        }
+    }
+    snprintf(buf, size, "%lldms", (long long)d);
+}
+
+static bool digits(const char *s, size_t n, size_t at, size_t count, int *out)
+{
+    if (at + count > n) return false;
+    int v = 0;
+    for (size_t i = at; i < at + count; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static unsigned days_in_month(int y, int m)
+{
+    static const unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+bool time_parse(const char *s, size_t n, time_ms *out)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+    if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || !digits(s, n, 5, 2, &mo) ||
+        s[7] != '-' || !digits(s, n, 8, 2, &d))
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || (unsigned)d > days_in_month(y, mo)) return false;
+    size_t i = 10;
+    int64_t offset_min = 0;
+    if (i < n) {
+        if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return false;
+        if (!digits(s, n, i + 1, 2, &h) || i + 3 >= n || s[i + 3] != ':' ||
+            !digits(s, n, i + 4, 2, &mi))
+            return false;
+        i += 6;
+        if (i < n && s[i] == ':') {
+            if (!digits(s, n, i + 1, 2, &sec)) return false;
+            i += 3;
+            if (i < n && s[i] == '.') {
+                i++;
+                int place = 100, any = 0;
+                while (i < n && s[i] >= '0' && s[i] <= '9') {
+                    ms += (s[i] - '0') * place;
+                    place /= 10;
+                    i++;
+                    any = 1;
+                }
+                if (!any) return false;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60) return false;
+        if (i < n) {
+            if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
+                i++;
+            } else if (s[i] == '+' || s[i] == '-') {
+                int oh, om;
+                if (!digits(s, n, i + 1, 2, &oh)) return false;
+                size_t j = i + 3;
+                if (j < n && s[j] == ':') j++;
+                if (!digits(s, n, j, 2, &om) || j + 2 != n || oh > 23 || om > 59) return false;
+                offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
+                i = n;
+            } else {
+                return false;
+            }
+        }
+    }
+    if (i != n) return false;
+    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *out = days * MS_PER_DAY + h * MS_PER_HOUR + mi * MS_PER_MINUTE + sec * MS_PER_SECOND + ms -
+           offset_min * MS_PER_MINUTE;
+    return true;
+}
+
+void time_format(time_ms t, char *buf, size_t size)
+{
+    int64_t days = t >= 0 ? t / MS_PER_DAY : -((-t + MS_PER_DAY - 1) / MS_PER_DAY);
+    int64_t rest = t - days * MS_PER_DAY;
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    int h = (int)(rest / MS_PER_HOUR), mi = (int)(rest / MS_PER_MINUTE % 60),
+        s = (int)(rest / MS_PER_SECOND % 60), ms = (int)(rest % 1000);
+    if (ms)
+        snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h, mi, s,
+                 ms);
+    else
+        snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d, h, mi, s);
+}
