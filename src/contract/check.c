@@ -902,7 +902,7 @@ void check_gates_reachable(contract *c, errors *errs)
         if (!later->e.when.root) continue;
         for (uint32_t i = 0; i < j; i++) {
             const gate_def *earlier = &c->gates[i];
-            if (!earlier->e.when.root) continue;
+            if (!earlier->e.when.root || strcmp(earlier->info.name, later->info.name) == 0) continue;
             if (!implies(c, later->e.when.root, earlier->e.when.root, 0)) continue;
             uint32_t line, col;
             errors_position(errs, earlier->e.offset, &line, &col);

@@ -312,7 +312,10 @@ program *compile_expr(contract *c, errors *errs, const expr *e)
 {
     compiler *k = mem_alloc(sizeof *k); /* large: keep it off the stack */
     program *p = NULL;
-    if (!k) goto done;
+    if (!k) {
+        errors_add(errs, ERR_NOMEM, expr_offset(e, 0), 1, "out of memory");
+        goto done;
+    }
     k->c = c;
     k->errs = errs;
     k->e = e;

@@ -93,6 +93,7 @@ contract *contract_parse(const char *path, const char *text, size_t len, errors 
 
     ynode *root = yaml_load(c->arena, errs, text, len);
     if (!root) {
+        if (arena_failed(c->arena)) goto nomem;
         if (errs->count == 0) errors_add(errs, ERR_SCHEMA, 0, 1, "the contract is empty");
         goto fail;
     }
@@ -123,8 +124,11 @@ contract *contract_parse(const char *path, const char *text, size_t len, errors 
     load_tests(&ld, ymap_get(root, "tests"));
     check_gates_reachable(c, errs);
 
+    /* A failed allocation anywhere in loading may have dropped a part
+     * silently; a contract with a part missing must not be used. */
+    if (arena_failed(c->arena)) goto nomem;
     if (errs->count || errs->dropped) goto fail;
-    if (!build_list_bits(c)) goto nomem;
+    if (!build_list_bits(c) || arena_failed(c->arena)) goto nomem;
     return c;
 
 nomem:

@@ -112,6 +112,27 @@ static node *binary(parser *p, uint8_t op, node *a, node *b)
 
 static node *parse_expr_rule(parser *p);
 
+/* Hint for a bracket left open. When the expression is an unquoted YAML
+ * value that stops right after a comma, YAML's flow syntax cut it there. */
+static void unclosed_hint(parser *p, error *err, const token *opener)
+{
+    uint32_t line, col;
+    errors_position(p->errs, expr_offset(p->e, opener->start), &line, &col);
+    bool cut = p->tok.kind == T_EOF && p->e->scalar && p->e->scalar->plain && p->lx.len > 0 &&
+               p->lx.src[p->lx.len - 1] == ',';
+    if (!cut && p->tok.kind == T_EOF && p->e->scalar && p->e->scalar->plain) {
+        /* libyaml drops the comma itself; look at the file byte after the value */
+        const ynode *sc = p->e->scalar;
+        uint32_t after = yscalar_offset(sc, sc->len ? sc->len - 1 : 0) + 1;
+        cut = after < p->errs->source_len && p->errs->source[after] == ',';
+    }
+    if (cut) {
+        snprintf(err->msg, sizeof err->msg, "the expression stops at a comma, where YAML ended the value");
+        error_hint(err, "inside { } a comma ends a value: put the expression in quotes");
+    } else
+        error_hint(err, "to close %s at line %u, column %u", token_name(opener->kind), line, col);
+}
+
 static bool enter(parser *p)
 {
     if (++p->depth > CONTRACT_MAX_DEPTH) {
@@ -150,12 +171,7 @@ static bool parse_args(parser *p, node *n, uint8_t closer, const token *opener)
         char want[64];
         snprintf(want, sizeof want, "',' or %s", token_name(closer));
         error *err = unexpected(p, want);
-        if (err) {
-            uint32_t line, col;
-            errors_position(p->errs, expr_offset(p->e, opener->start), &line, &col);
-            error_hint(err, "to close %s at line %u, column %u", token_name(opener->kind), line,
-                       col);
-        }
+        if (err) unclosed_hint(p, err, opener);
         return false;
     }
     n->args = arena_alloc(p->a, (count ? count : 1) * sizeof *n->args);
@@ -243,11 +259,7 @@ static node *parse_primary(parser *p)
         if (!n) return NULL;
         if (p->tok.kind != T_RPAREN) {
             error *err = unexpected(p, "')'");
-            if (err) {
-                uint32_t line, col;
-                errors_position(p->errs, expr_offset(p->e, t.start), &line, &col);
-                error_hint(err, "to close '(' at line %u, column %u", line, col);
-            }
+            if (err) unclosed_hint(p, err, &t);
             return NULL;
         }
         advance(p);
@@ -410,6 +422,7 @@ static node *parse_expr_rule(parser *p)
 
 uint32_t expr_offset(const expr *e, uint32_t i)
 {
+    if (!e->scalar) return e->base + i; /* an expression with no file around it */
     return yscalar_offset(e->scalar, e->base + i);
 }
 

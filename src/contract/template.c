@@ -93,6 +93,7 @@ template_info *template_compile(contract *c, errors *errs, const ynode *scalar, 
         }
         i = j;
     }
+    if (lit.oom) errors_add(errs, ERR_NOMEM, scalar->offset, 1, "out of memory");
     if (ok && !lit.oom) {
         t = arena_zalloc(c->arena, sizeof *t);
         template_part *copy = arena_alloc(c->arena, (count ? count : 1) * sizeof *copy);

@@ -12,6 +12,7 @@ static const char *json_of(loader *ld, const ynode *n)
     strbuf_init(&b);
     ynode_to_json(n, &b);
     const char *s = b.oom ? NULL : arena_strndup(ld->c->arena, b.data, b.len);
+    if (!s) errors_add(ld->errs, ERR_NOMEM, n->offset, 1, "out of memory");
     strbuf_free(&b);
     return s;
 }

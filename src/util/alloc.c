@@ -74,6 +74,7 @@ struct arena {
     struct block *head;
     size_t block_size;
     size_t total;
+    bool failed;
 };
 
 arena *arena_new(size_t block_size)
@@ -103,7 +104,10 @@ void *arena_alloc(arena *a, size_t size)
     if (!b || b->size - b->used < size) {
         size_t want = size > a->block_size ? size : a->block_size;
         b = mem_alloc(sizeof *b + want);
-        if (!b) return NULL;
+        if (!b) {
+            a->failed = true;
+            return NULL;
+        }
         b->size = want;
         b->used = 0;
         /* A block bigger than usual goes behind the current one so the
@@ -156,4 +160,9 @@ char *arena_printf(arena *a, const char *fmt, ...)
 size_t arena_used(const arena *a)
 {
     return a->total;
+}
+
+bool arena_failed(const arena *a)
+{
+    return a->failed;
 }

@@ -62,8 +62,8 @@ void duration_format(duration_ms d, char *buf, size_t size)
     static const struct {
         const char *name;
         int64_t ms;
-    } units[] = {{"w", 7 * MS_PER_DAY}, {"d", MS_PER_DAY},      {"h", MS_PER_HOUR},
-                 {"m", MS_PER_MINUTE},  {"s", MS_PER_SECOND}};
+    } units[] = {{"d", MS_PER_DAY}, {"h", MS_PER_HOUR}, {"m", MS_PER_MINUTE}, {"s", MS_PER_SECOND}};
+    /* Days rather than weeks: contracts speak of 14d and 30d windows. */
     for (size_t u = 0; u < ARRAY_LEN(units); u++) {
         if (d != 0 && d % units[u].ms == 0) {
             snprintf(buf, size, "%lld%s", (long long)(d / units[u].ms), units[u].name);

@@ -40,6 +40,8 @@ void *arena_zalloc(arena *a, size_t size);
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t arena_used(const arena *a);
+/* True once any allocation from this arena has failed. */
+bool arena_failed(const arena *a);
 
 /* ---- string buffer ------------------------------------------------------
  * Growable byte string, always NUL-terminated. On allocation failure the
