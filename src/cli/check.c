@@ -43,7 +43,7 @@ contract *cli_load_contract(const char *path, bool json, int *code)
             strbuf_json_string(&b, path, strlen(path));
             strbuf_puts(&b, ",\"valid\":false,\"errors\":");
             errors_render_json(&errs, &b);
-            strbuf_puts(&b, "}\n");
+            strbuf_printf(&b, ",\"not_shown\":%u}\n", errs.dropped);
             fputs(b.data ? b.data : "", stdout);
         } else {
             errors_render(&errs, &b);
@@ -52,7 +52,9 @@ contract *cli_load_contract(const char *path, bool json, int *code)
             fputs(b.data ? b.data : "", stderr);
         }
         strbuf_free(&b);
-        *code = errs.count && errs.list[0].code == ERR_NOMEM ? EXIT_INTERNAL : EXIT_INVALID;
+        *code = EXIT_INVALID;
+        for (unsigned i = 0; i < errs.count; i++)
+            if (errs.list[i].code == ERR_NOMEM) *code = EXIT_INTERNAL;
     }
     mem_free(text);
     return c;
@@ -75,9 +77,18 @@ static void summary(const char *path, const contract *c, bool json)
         strbuf_free(&b);
         return;
     }
-    printf("%s: ok: %s v%u, %zu signals, %zu gates, %zu fit predicates, %zu reasons, %zu tests\n", path,
-           about->name, about->version, contract_signal_count(c), contract_gate_count(c), contract_fit_count(c),
-           contract_reason_count(c), contract_test_count(c));
+    printf("%s: ok: %s v%u", path, about->name, about->version);
+    const struct {
+        size_t n;
+        const char *one, *many;
+    } parts[] = {{contract_signal_count(c), "signal", "signals"},
+                 {contract_gate_count(c), "gate", "gates"},
+                 {contract_fit_count(c), "fit predicate", "fit predicates"},
+                 {contract_reason_count(c), "reason", "reasons"},
+                 {contract_test_count(c), "test", "tests"}};
+    for (size_t i = 0; i < ARRAY_LEN(parts); i++)
+        printf(", %zu %s", parts[i].n, parts[i].n == 1 ? parts[i].one : parts[i].many);
+    putchar('\n');
 }
 
 int cmd_check(int argc, char **argv)

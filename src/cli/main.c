@@ -28,6 +28,38 @@ static const command commands[] = {
      "  -h, --help      this text\n"
      "\n"
      "Exit status: 0 done, 1 the contract is invalid, 2 usage, 3 unreadable.\n"},
+    {"replay", cmd_replay, "run events through a contract and print the handoffs",
+     "usage: baton replay --contract FILE [options] [EVENTS...|-]\n"
+     "\n"
+     "Reads Segment-spec events (JSON Lines, or CSV for files ending in .csv) from the\n"
+     "files given, or standard input, applies the contract to them in order, and prints\n"
+     "one record per handoff on stdout. A summary goes to stderr: events read, rejected\n"
+     "(with the reasons), duplicates, late, leads, accounts, handoffs per gate. Malformed\n"
+     "lines are reported as FILE:LINE:COLUMN with the reason, counted and skipped. The\n"
+     "same input always gives byte-identical output.\n"
+     "\n"
+     "  --contract FILE        the contract (required)\n"
+     "  --accounts CSV         firmographics: a header with domain and any of name,\n"
+     "                         industry, employees, revenue, country, segment, status, owner\n"
+     "  --format json|csv|table  output form (default json, one object per line)\n"
+     "  --timeline             also print every stage and status change (json only)\n"
+     "  --input jsonl|csv      the input form, when the file name does not say it\n"
+     "  --lateness DURATION    events older than the newest minus this count as late (0)\n"
+     "  --dedupe-window DURATION  how long a messageId is remembered (default 7d)\n"
+     "  -h, --help             this text\n"
+     "\n"
+     "Exit status: 0 done, 1 the contract is invalid, 2 usage, 3 an input unreadable.\n"},
+    {"test", cmd_test, "run the golden leads written in contracts",
+     "usage: baton test [--quiet] FILE...\n"
+     "\n"
+     "Runs each contract's `tests:` cases: replays the case's events (and accounts) and\n"
+     "compares the handoffs made with the ones expected. Prints PASS or FAIL per case,\n"
+     "with the expected and the actual handoffs for a failure, then a count.\n"
+     "\n"
+     "  -q, --quiet     print failures only\n"
+     "  -h, --help      this text\n"
+     "\n"
+     "Exit status: 0 all passed, 1 a case failed or a contract is invalid, 2 usage.\n"},
 };
 
 const command *cli_find(const char *name)

@@ -300,7 +300,7 @@ static void check_macro(checker *k, node *n, uint32_t index)
     }
     if (m->state == 0) {
         m->state = 1;
-        m->ok = check_expr(k->c, k->errs, &m->body, CTX_GATE, TY_ERROR);
+        m->ok = check_expr(k->c, k->errs, &m->body, CTX_GATE, TY_LIST);
         m->state = 2;
     }
     if (!m->ok) {
@@ -460,7 +460,7 @@ static bool check_window(checker *k, node *arg)
 {
     if (arg->kind != N_DUR) {
         error *err = fail_at(k, arg, ERR_TYPE, "the window must be a duration such as 14d");
-        if (err) error_hint(err, "units are m, h, d and w");
+        if (err) error_hint(err, "units are ms, s, m, h, d and w");
         return false;
     }
     arg->type = TY_DUR;
@@ -518,9 +518,13 @@ static void check_call(checker *k, node *n)
         {1, 1, "exists(field)"},
     };
     if (n->nargs < shapes[which].min || n->nargs > shapes[which].max) {
-        error *err = fail_at(k, n, ERR_TYPE, "%s takes %u%s argument%s, not %u", f,
-                             shapes[which].min, shapes[which].max > shapes[which].min ? " or more" : "",
-                             shapes[which].min == 1 ? "" : "s", n->nargs);
+        error *err;
+        if (shapes[which].max > shapes[which].min)
+            err = fail_at(k, n, ERR_TYPE, "%s takes %u or %u arguments, not %u", f, shapes[which].min,
+                          shapes[which].max, n->nargs);
+        else
+            err = fail_at(k, n, ERR_TYPE, "%s takes %u argument%s, not %u", f, shapes[which].min,
+                          shapes[which].min == 1 ? "" : "s", n->nargs);
         if (err) error_hint(err, "write %s", shapes[which].usage);
         return;
     }
@@ -736,7 +740,7 @@ static void check_binary(checker *k, node *n)
     case OP_MUL:
     case OP_DIV: {
         uint8_t r = TY_ERROR;
-        if (a == TY_ANY || b == TY_ANY) r = TY_NUM;
+        if (a == TY_ANY || b == TY_ANY) r = (a == TY_DUR || b == TY_DUR) ? TY_DUR : TY_NUM;
         else if (a == TY_NUM && b == TY_NUM) r = TY_NUM;
         else if (a == TY_DUR && b == TY_NUM) r = TY_DUR;
         else if (a == TY_NUM && b == TY_DUR && n->op == OP_MUL) r = TY_DUR;
@@ -813,7 +817,7 @@ bool check_expr(contract *c, errors *errs, expr *e, enum expr_context ctx, enum 
         }
         return false;
     }
-    if (got == TY_LIST && want != TY_LIST) {
+    if (got == TY_LIST && want != TY_LIST) { /* TY_LIST: a macro may stand for a list */
         fail_at(&k, e->root, ERR_TYPE, "a list cannot stand alone here");
         return false;
     }

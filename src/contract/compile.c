@@ -310,6 +310,11 @@ static void compile_node(compiler *k, const node *n)
 
 program *compile_expr(contract *c, errors *errs, const expr *e)
 {
+    return compile_subterm(c, errs, e, e->root);
+}
+
+program *compile_subterm(contract *c, errors *errs, const expr *e, const node *root)
+{
     compiler *k = mem_alloc(sizeof *k); /* large: keep it off the stack */
     program *p = NULL;
     if (!k) {
@@ -321,7 +326,7 @@ program *compile_expr(contract *c, errors *errs, const expr *e)
     k->e = e;
     k->len = k->depth = k->max_depth = k->nesting = 0;
     k->ok = true;
-    compile_node(k, e->root);
+    compile_node(k, root);
     if (!k->ok) goto done;
     insn *code = arena_alloc(c->arena, k->len * sizeof *code);
     p = arena_alloc(c->arena, sizeof *p);
@@ -338,4 +343,83 @@ program *compile_expr(contract *c, errors *errs, const expr *e)
 done:
     mem_free(k);
     return p;
+}
+
+/* ---- explanation terms ------------------------------------------------------ */
+
+static bool worth_explaining(const node *n)
+{
+    switch (n->kind) {
+    case N_CALL: return true;
+    case N_NAME: return n->ref == REF_SIGNAL || n->ref == REF_FIT || n->ref == REF_FIELD ||
+                        n->ref == REF_SCORE || n->ref == REF_POINTS || n->ref == REF_MACRO;
+    case N_BINARY: return n->op != OP_AND && n->op != OP_OR;
+    default: return false;
+    }
+}
+
+/* Adds the terms of a condition, outermost first, down to fields. */
+static void collect_terms(contract *c, errors *errs, const expr *e, const node *n, term_info *terms,
+                          uint32_t *count, unsigned depth)
+{
+    if (*count >= CONTRACT_MAX_TERMS || depth > CONTRACT_MAX_DEPTH) return;
+    if (worth_explaining(n)) {
+        strbuf b;
+        strbuf_init(&b);
+        node_print(n, &b);
+        const char *text = b.oom ? NULL : arena_strndup(c->arena, b.data, b.len);
+        strbuf_free(&b);
+        bool seen = false;
+        for (uint32_t i = 0; text && i < *count && !seen; i++) seen = strcmp(terms[i].text, text) == 0;
+        if (text && !seen) {
+            program *p = compile_subterm(c, errs, e, n);
+            if (!p) return;
+            terms[*count].text = text;
+            terms[(*count)++].prog = p;
+        }
+    }
+    switch (n->kind) {
+    case N_NOT:
+    case N_NEG: collect_terms(c, errs, e, n->a, terms, count, depth + 1); break;
+    case N_BINARY:
+        collect_terms(c, errs, e, n->a, terms, count, depth + 1);
+        if (n->op != OP_IN && n->op != OP_NOT_IN && n->op != OP_MENTIONS && n->op != OP_MATCHES)
+            collect_terms(c, errs, e, n->b, terms, count, depth + 1);
+        break;
+    case N_NAME:
+        if (n->ref == REF_MACRO && c->macros[n->index].body.root)
+            collect_terms(c, errs, &c->macros[n->index].body, c->macros[n->index].body.root, terms,
+                          count, depth + 1);
+        break;
+    default: break;
+    }
+}
+
+void compile_terms(contract *c, errors *errs, gate_def *g)
+{
+    term_info terms[CONTRACT_MAX_TERMS];
+    uint32_t count = 0;
+    collect_terms(c, errs, &g->e.when, g->e.when.root, terms, &count, 0);
+    term_info *copy = arena_alloc(c->arena, (count ? count : 1) * sizeof *copy);
+    if (!copy) return;
+    memcpy(copy, terms, count * sizeof *copy);
+    g->info.terms = copy;
+    g->info.term_count = count;
+}
+
+void program_fields(contract *c, const program *p, const uint32_t **slots, uint32_t *count)
+{
+    uint32_t found[CONTRACT_MAX_FIELDS];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < p->len; i++) {
+        if (p->code[i].op != I_FIELD && p->code[i].op != I_EXISTS) continue;
+        bool seen = false;
+        for (uint32_t j = 0; j < n && !seen; j++) seen = found[j] == p->code[i].arg;
+        if (!seen) found[n++] = p->code[i].arg;
+    }
+    uint32_t *copy = arena_alloc(c->arena, (n ? n : 1) * sizeof *copy);
+    if (!copy) return;
+    memcpy(copy, found, n * sizeof *copy);
+    *slots = copy;
+    *count = n;
 }

@@ -32,19 +32,22 @@ static void compile_all(contract *c, errors *errs)
     for (uint32_t i = 0; i < c->fit_count; i++) {
         compile_named(c, errs, &c->fit_exprs[i], CTX_FIT);
         c->fit[i].when = c->fit_exprs[i].prog;
+        if (c->fit[i].when) program_fields(c, c->fit[i].when, &c->fit[i].slots, &c->fit[i].slot_count);
     }
     for (uint32_t i = 0; i < c->gate_count; i++) {
         gate_def *g = &c->gates[i];
         compile_named(c, errs, &g->e, CTX_GATE);
         g->info.when = g->e.prog;
+        g->info.source = g->e.when.text;
         g->info.require |= c->about.require;
+        if (g->info.when) compile_terms(c, errs, g);
     }
     /* Macros nobody uses are still checked, so their mistakes show now. */
     for (uint32_t i = 0; i < c->macro_count; i++) {
         macro_def *m = &c->macros[i];
         if (m->state == 0 && m->body.root) {
             m->state = 1;
-            m->ok = check_expr(c, errs, &m->body, CTX_GATE, TY_ERROR);
+            m->ok = check_expr(c, errs, &m->body, CTX_GATE, TY_LIST);
             m->state = 2;
         }
     }

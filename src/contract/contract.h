@@ -137,7 +137,18 @@ typedef struct signal_info {
 typedef struct fit_info {
     const char *name;
     const program *when;
+    const uint32_t *slots; /* the fields it reads, for explanations */
+    uint32_t slot_count;
 } fit_info;
+
+/* A sub-term of a gate's condition with its own program, so a handoff can
+ * show the value each part had when the gate fired. */
+typedef struct term_info {
+    const char *text; /* as printed by the contract: "count(intent, 14d) >= 1" */
+    const program *prog;
+} term_info;
+
+#define CONTRACT_MAX_TERMS 32 /* terms explained per gate */
 
 enum required_field { REQUIRE_PAIN = 1u << 0, REQUIRE_IMPACT = 1u << 1 };
 
@@ -148,6 +159,9 @@ typedef struct gate_info {
     const char *team;  /* the stage's team unless the gate names one */
     bool fast;
     uint32_t require;  /* enum required_field bits, the contract's plus the gate's */
+    const char *source; /* the condition as written */
+    const term_info *terms;
+    uint32_t term_count;
 } gate_info;
 
 enum reason_action { REASON_NURTURE, REASON_STAGE, REASON_SUPPRESS, REASON_REROUTE };
@@ -166,8 +180,8 @@ enum sla_breach { BREACH_NOTIFY, BREACH_REASSIGN, BREACH_BOTH };
 
 typedef struct sla_figure {
     bool set;
-    uint32_t amount;  /* in `unit`; SLA_ELAPSED amounts are milliseconds */
     uint8_t unit;
+    int64_t amount;   /* in `unit`; SLA_ELAPSED amounts are milliseconds */
 } sla_figure;
 
 typedef struct calendar_info {
@@ -221,6 +235,24 @@ int contract_find_gate(const contract *c, const char *name);
 int contract_find_reason(const contract *c, const char *code);
 int contract_find_stage(const contract *c, const char *name);
 
+/* ---- rendering ------------------------------------------------------------
+ * Templates and values as text. The words a template may use besides
+ * expressions; NULL words render as an empty string. */
+typedef struct template_vars {
+    const char *trigger, *question, *gate, *pain, *impact, *topic;
+} template_vars;
+
+void contract_render_did(const contract *c, const eval_env *env, const template_vars *vars,
+                         strbuf *out);
+void contract_render_asks(const contract *c, const eval_env *env, const template_vars *vars,
+                          strbuf *out);
+/* A signal's one-line description for this event; its name in words when
+ * the contract gives no `describe`. */
+void contract_render_signal(const contract *c, size_t signal, const eval_env *env, strbuf *out);
+/* A value as JSON, and as plain text (strings unquoted, times ISO-8601). */
+void value_to_json(const value *v, strbuf *out);
+void value_to_text(const value *v, strbuf *out);
+
 /* ---- golden tests ----------------------------------------------------------
  * Test cases written in the contract (`tests:`), for `baton test`. Events are
  * kept as JSON text in Segment's shape. */
@@ -240,7 +272,7 @@ typedef struct test_info {
     const char *const *accounts; /* JSON objects: accounts CSV rows */
     size_t account_count;
     const expect_info *expect;
-    size_t expect_count; /* 0 with no_handoff: expects nothing handed off */
+    size_t expect_count; /* 0: expects nothing handed off (`expect: none`) */
 } test_info;
 
 size_t contract_test_count(const contract *c);

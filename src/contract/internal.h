@@ -209,7 +209,7 @@ void node_print(const node *n, strbuf *out);
 
 /* ---- templates ----------------------------------------------------------
  * "text {expr} text": literal parts and holes. A hole is an expression or
- * one of the template words (trigger, question, gate, pain, impact). */
+ * one of the template words (trigger, question, gate, pain, impact, topic). */
 enum template_word { TW_NONE, TW_TRIGGER, TW_QUESTION, TW_GATE, TW_PAIN, TW_IMPACT, TW_TOPIC };
 
 typedef struct template_part {
@@ -394,6 +394,12 @@ enum expr_context {
 bool check_expr(contract *c, errors *errs, expr *e, enum expr_context ctx, enum type want);
 /* Compiles a checked expression; NULL (with an error) past the limits. */
 program *compile_expr(contract *c, errors *errs, const expr *e);
+/* Compiles one node of a checked expression on its own. */
+program *compile_subterm(contract *c, errors *errs, const expr *e, const node *root);
+/* Fills a gate's explanation terms (gate_info.terms). */
+void compile_terms(contract *c, errors *errs, gate_def *g);
+/* The field slots a program reads. */
+void program_fields(contract *c, const program *p, const uint32_t **slots, uint32_t *count);
 /* A field path in plain words ("the account's industry"), for explain. */
 const char *field_phrase(const char *path);
 /* Contract-wide checks run after every expression is checked. */

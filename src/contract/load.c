@@ -85,7 +85,7 @@ bool duration_of(loader *ld, const ynode *n, const char *what, duration_ms *out)
 bool name_ok(loader *ld, const ynode *n, const char *what)
 {
     if (!expect(ld, n, Y_SCALAR, what)) return false;
-    bool ok = n->len > 0 && n->len <= 64 && ((n->text[0] >= 'a' && n->text[0] <= 'z') || n->text[0] == '_');
+    bool ok = n->len > 0 && n->len <= 64 && n->text[0] >= 'a' && n->text[0] <= 'z';
     for (uint32_t i = 0; ok && i < n->len; i++) {
         char ch = n->text[i];
         ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
@@ -345,13 +345,19 @@ void load_stages(loader *ld, const ynode *n)
     for (uint32_t i = 0; i < n->count; i++) {
         const ynode *key = ymap_key(n, i), *team = ymap_value(n, i);
         if (!name_ok(ld, key, "stage")) continue;
+        if (strcmp(key->text, "suppress") == 0 || strcmp(key->text, "reroute") == 0) {
+            error *err = bad(ld, key, ERR_POLICY, "'%s' cannot name a stage", key->text);
+            error_hint(err, "it is a rejection policy ('then: %s'); choose another name", key->text);
+            continue;
+        }
         if (c->stage_count == CONTRACT_MAX_STAGES) {
             bad(ld, key, ERR_LIMIT, "more than %d stages", CONTRACT_MAX_STAGES);
             return;
         }
         stage_info *s = &c->stages[c->stage_count++];
         s->name = key->text;
-        if (team->kind != Y_SCALAR || team->len == 0 || (team->plain && strcmp(team->text, "~") == 0)) {
+        if (team->kind != Y_SCALAR || team->len == 0 ||
+            (team->plain && (strcmp(team->text, "~") == 0 || strcmp(team->text, "null") == 0))) {
             error *err = bad(ld, team->kind == Y_SCALAR ? team : key, ERR_POLICY,
                              "stage '%s' has no owning team", key->text);
             error_hint(err, "every stage is owned by exactly one team, as in '%s: sdr'", key->text);
@@ -456,7 +462,8 @@ static void visit_name(loader *ld, seen_name *seen, size_t *count, const char *n
 {
     static const char *const reserved[] = {
         "score",   "points", "now",  "lead",    "account", "event", "properties", "traits", "context",
-        "page",    "message", "reply", "fit",   "count",   "last",  "since",      "distinct", "exists"};
+        "page",    "message", "reply", "fit",   "count",   "last",  "since",      "distinct", "exists",
+        "and",     "or",      "not",   "in",    "true",    "false"};
     for (size_t r = 0; r < ARRAY_LEN(reserved) && offset != UINT32_MAX; r++) {
         if (strcmp(reserved[r], name) == 0) {
             error *err = errors_add(ld->errs, ERR_DUPLICATE, offset, (uint32_t)strlen(name),

@@ -201,16 +201,16 @@ static void sla_figure_of(loader *ld, const ynode *n, const char *what, sla_figu
         for (size_t i = 0; i < ARRAY_LEN(units); i++) {
             if (strcmp(end, units[i].unit) == 0) {
                 out->set = true;
-                out->amount = (uint32_t)amount;
+                out->amount = (int64_t)amount;
                 out->unit = units[i].code;
                 return;
             }
         }
     }
     duration_ms d;
-    if (duration_parse(n->text, n->len, &d) && d > 0 && d <= UINT32_MAX) {
+    if (duration_parse(n->text, n->len, &d) && d > 0) {
         out->set = true;
-        out->amount = (uint32_t)d;
+        out->amount = d;
         out->unit = SLA_ELAPSED;
         return;
     }

@@ -53,7 +53,7 @@ template_info *template_compile(contract *c, errors *errs, const ynode *scalar, 
         }
         if (count + 2 > ARRAY_LEN(parts)) {
             errors_add(errs, ERR_LIMIT, yscalar_offset(scalar, i), 1, "more than %zu parts in one template",
-                       ARRAY_LEN(parts) / 2);
+                       ARRAY_LEN(parts));
             ok = false;
             break;
         }
@@ -82,7 +82,13 @@ template_info *template_compile(contract *c, errors *errs, const ynode *scalar, 
         template_part *p = &parts[count++];
         memset(p, 0, sizeof *p);
         p->word = word_of(s + i + 1, j - i - 1);
-        if (p->word == TW_NONE) {
+        if (p->word != TW_NONE && ctx == CTX_TEMPLATE_EVENT) {
+            error *err = errors_add(errs, ERR_NAME, yscalar_offset(scalar, i + 1), j - i - 1,
+                                    "'{%.*s}' belongs in a context line, not in a signal description",
+                                    (int)(j - i - 1), s + i + 1);
+            error_hint(err, "a signal description reads the event, as in {page.title}");
+            ok = false;
+        } else if (p->word == TW_NONE) {
             p->hole.text = s + i + 1;
             p->hole.len = j - i - 1;
             p->hole.scalar = scalar;
@@ -108,4 +114,102 @@ template_info *template_compile(contract *c, errors *errs, const ynode *scalar, 
     }
     strbuf_free(&lit);
     return t;
+}
+
+/* ---- rendering ---------------------------------------------------------------- */
+
+void value_to_text(const value *v, strbuf *out)
+{
+    char buf[48];
+    switch (v->type) {
+    case VAL_NULL: break;
+    case VAL_BOOL: strbuf_puts(out, v->as.b ? "true" : "false"); break;
+    case VAL_NUM:
+        if (v->as.num == (double)(int64_t)v->as.num && v->as.num < 1e15 && v->as.num > -1e15)
+            strbuf_printf(out, "%lld", (long long)v->as.num);
+        else
+            strbuf_printf(out, "%.4g", v->as.num);
+        break;
+    case VAL_STR: strbuf_append(out, v->as.str.s, v->as.str.len); break;
+    case VAL_DUR:
+        duration_format(v->as.ms, buf, sizeof buf);
+        strbuf_puts(out, buf);
+        break;
+    case VAL_TIME:
+        time_format(v->as.ms, buf, sizeof buf);
+        strbuf_puts(out, buf);
+        break;
+    }
+}
+
+void value_to_json(const value *v, strbuf *out)
+{
+    switch (v->type) {
+    case VAL_NULL: strbuf_puts(out, "null"); break;
+    case VAL_STR: strbuf_json_string(out, v->as.str.s, v->as.str.len); break;
+    case VAL_DUR:
+    case VAL_TIME: {
+        strbuf tmp;
+        strbuf_init(&tmp);
+        value_to_text(v, &tmp);
+        strbuf_json_string(out, tmp.data ? tmp.data : "", tmp.len);
+        strbuf_free(&tmp);
+        break;
+    }
+    case VAL_NUM:
+        if (v->as.num != v->as.num || v->as.num - v->as.num != 0) { /* NaN, infinities */
+            strbuf_puts(out, "null");
+            break;
+        }
+        /* fall through */
+    default: value_to_text(v, out); break;
+    }
+}
+
+static void render(const template_info *t, const eval_env *env, const template_vars *vars, strbuf *out)
+{
+    for (uint32_t i = 0; i < t->count; i++) {
+        const template_part *p = &t->parts[i];
+        if (p->text) {
+            strbuf_append(out, p->text, p->len);
+            continue;
+        }
+        const char *word = NULL;
+        switch (p->word) {
+        case TW_TRIGGER: word = vars ? vars->trigger : NULL; break;
+        case TW_QUESTION: word = vars ? vars->question : NULL; break;
+        case TW_GATE: word = vars ? vars->gate : NULL; break;
+        case TW_PAIN: word = vars ? vars->pain : NULL; break;
+        case TW_IMPACT: word = vars ? vars->impact : NULL; break;
+        case TW_TOPIC: word = vars ? vars->topic : NULL; break;
+        default: {
+            value v = program_eval(p->prog, env);
+            value_to_text(&v, out);
+            continue;
+        }
+        }
+        if (word) strbuf_puts(out, word);
+    }
+}
+
+void contract_render_did(const contract *c, const eval_env *env, const template_vars *vars, strbuf *out)
+{
+    if (c->did) render(c->did, env, vars, out);
+    else if (vars && vars->trigger) strbuf_puts(out, vars->trigger);
+}
+
+void contract_render_asks(const contract *c, const eval_env *env, const template_vars *vars, strbuf *out)
+{
+    if (c->asks) render(c->asks, env, vars, out);
+    else if (vars && vars->question) strbuf_puts(out, vars->question);
+}
+
+void contract_render_signal(const contract *c, size_t signal, const eval_env *env, strbuf *out)
+{
+    const signal_def *s = &c->signals[signal];
+    if (s->describe) {
+        render(s->describe, env, NULL, out);
+        return;
+    }
+    for (const char *p = s->info.name; *p; p++) strbuf_putc(out, *p == '_' ? ' ' : *p);
 }

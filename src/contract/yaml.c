@@ -207,6 +207,7 @@ ynode *yaml_load(arena *a, errors *errs, const char *text, size_t len)
                 errors_add(errs, ERR_YAML, mark_offset(&ld, ev.start_mark), 3,
                            "a contract file holds one YAML document");
                 yaml_event_delete(&ev);
+                ld.failed = true;
                 goto done;
             }
             in_document = true;

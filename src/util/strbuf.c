@@ -8,9 +8,25 @@ void strbuf_init(strbuf *b)
     memset(b, 0, sizeof *b);
 }
 
+void strbuf_init_fixed(strbuf *b, char *storage, size_t cap)
+{
+    memset(b, 0, sizeof *b);
+    b->data = storage;
+    b->cap = cap;
+    b->fixed = true;
+    if (cap) storage[0] = '\0';
+}
+
+void strbuf_reset(strbuf *b)
+{
+    b->len = 0;
+    b->oom = false;
+    if (b->data) b->data[0] = '\0';
+}
+
 void strbuf_free(strbuf *b)
 {
-    mem_free(b->data);
+    if (!b->fixed) mem_free(b->data);
     strbuf_init(b);
 }
 
@@ -18,6 +34,10 @@ static bool reserve(strbuf *b, size_t extra)
 {
     if (b->oom) return false;
     if (b->len + extra + 1 <= b->cap) return true;
+    if (b->fixed) {
+        b->oom = true;
+        return false;
+    }
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1) cap *= 2;
     char *p = mem_realloc(b->data, cap);
@@ -32,6 +52,17 @@ static bool reserve(strbuf *b, size_t extra)
 
 void strbuf_append(strbuf *b, const char *s, size_t n)
 {
+    if (b->fixed && !b->oom && b->len + n + 1 > b->cap && b->cap) {
+        /* keep what fits, whole characters only */
+        size_t fit = b->cap - 1 - b->len;
+        if (fit > n) fit = n;
+        while (fit > 0 && fit < n && ((unsigned char)s[fit] & 0xC0) == 0x80) fit--;
+        memcpy(b->data + b->len, s, fit);
+        b->len += fit;
+        b->data[b->len] = '\0';
+        b->oom = true;
+        return;
+    }
     if (!reserve(b, n)) return;
     memcpy(b->data + b->len, s, n);
     b->len += n;
@@ -54,7 +85,18 @@ void strbuf_vprintf(strbuf *b, const char *fmt, va_list ap)
     va_copy(copy, ap);
     int n = vsnprintf(NULL, 0, fmt, copy);
     va_end(copy);
-    if (n < 0 || !reserve(b, (size_t)n)) return;
+    if (n < 0) return;
+    if (b->fixed) {
+        char tmp[512];
+        if ((size_t)n < sizeof tmp) {
+            vsnprintf(tmp, sizeof tmp, fmt, ap);
+            strbuf_append(b, tmp, (size_t)n);
+        } else {
+            b->oom = true;
+        }
+        return;
+    }
+    if (!reserve(b, (size_t)n)) return;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
 }

@@ -14,6 +14,19 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A borrowed byte string: not NUL-terminated, owned by someone else. */
+typedef struct str {
+    const char *s;
+    uint32_t len;
+} str;
+
+static inline bool str_eq(str a, const char *b)
+{
+    size_t n = 0;
+    while (b[n]) n++;
+    return a.len == n && (n == 0 || __builtin_memcmp(a.s, b, n) == 0);
+}
+
 /* ---- allocation ---------------------------------------------------------
  * Every heap allocation in baton goes through these, so tests can count them
  * and make the Nth one fail. They return NULL on failure; they never abort. */
@@ -50,9 +63,15 @@ typedef struct strbuf {
     char *data;
     size_t len, cap;
     bool oom;
+    bool fixed; /* writes into caller storage; never grows, truncates */
 } strbuf;
 
 void strbuf_init(strbuf *b);
+/* A buffer over caller storage of `cap` bytes (NUL included): appends that
+ * do not fit are cut at the last whole UTF-8 character and set ->oom. */
+void strbuf_init_fixed(strbuf *b, char *storage, size_t cap);
+/* Empties the buffer, keeping its storage. */
+void strbuf_reset(strbuf *b);
 void strbuf_free(strbuf *b);
 void strbuf_append(strbuf *b, const char *s, size_t n);
 void strbuf_puts(strbuf *b, const char *s);
@@ -79,7 +98,8 @@ enum error_code {
     ERR_POLICY,    /* reasons, stages or SLAs that do not fit together */
     ERR_LIMIT,     /* a named limit exceeded */
     ERR_REGEX,     /* a regular expression that does not compile */
-    ERR_VALUE,     /* a literal out of range or malformed (date, duration, zone) */
+    ERR_VALUE,     /* a YAML value out of range or malformed (date, duration, zone);
+                    * inside an expression the same mistakes are syntax errors */
     ERR_NOMEM,     /* memory ran out */
 };
 
@@ -122,8 +142,21 @@ void errors_render_json(const errors *e, strbuf *out);
 /* The known name closest to `name` within a small edit distance, or NULL. */
 const char *nearest_name(const char *name, size_t len, const char *const *names, size_t count);
 
-/* ---- hashing ------------------------------------------------------------ */
+/* ---- hashing and maps ------------------------------------------------------ */
 uint64_t hash_bytes(const void *p, size_t n);
+
+/* A map from byte strings to 32-bit values. Keys are copied into the map's
+ * own arena and stay valid (and at the same address) until strmap_free(). */
+typedef struct strmap strmap;
+
+strmap *strmap_new(void);
+void strmap_free(strmap *m);
+bool strmap_get(const strmap *m, const char *key, size_t len, uint32_t *value);
+/* Inserts or replaces. Returns the map's copy of the key, NULL when memory
+ * runs out (the map is unchanged then). */
+const char *strmap_put(strmap *m, const char *key, size_t len, uint32_t value);
+size_t strmap_count(const strmap *m);
+size_t strmap_bytes(const strmap *m);
 
 /* ---- files -------------------------------------------------------------- */
 /* Reads a whole file, NUL-terminated; NULL with errno set on failure. */

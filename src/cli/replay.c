@@ -1,0 +1,387 @@
+/* baton replay: events through the engine, handoffs out, a summary on stderr. */
+#include "cli/cli.h"
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+contract *cli_load_contract(const char *path, bool json, int *code);
+
+enum format { FORMAT_JSON, FORMAT_CSV, FORMAT_TABLE };
+
+/* Rejections by reason, for the summary: a few distinct reasons at most. */
+#define MAX_REASONS 16
+
+typedef struct replay {
+    const contract *c;
+    engine *e;
+    decoder *d;
+    enum format format;
+    bool timeline;
+    strbuf line;
+    uint64_t read, rejected;
+    struct {
+        char what[64];
+        uint64_t count;
+    } reasons[MAX_REASONS];
+    unsigned reason_count;
+    uint64_t bytes_total, bytes_done;
+    bool progress;
+    int code;
+} replay;
+
+static void csv_field(strbuf *out, const char *s)
+{
+    if (!s) return;
+    if (!strpbrk(s, ",\"\n")) {
+        strbuf_puts(out, s);
+        return;
+    }
+    strbuf_putc(out, '"');
+    for (; *s; s++) {
+        if (*s == '"') strbuf_putc(out, '"');
+        strbuf_putc(out, *s);
+    }
+    strbuf_putc(out, '"');
+}
+
+static void on_handoff(void *ctx, const handoff *h)
+{
+    replay *r = ctx;
+    const contract *c = r->c;
+    strbuf *out = &r->line;
+    strbuf_reset(out);
+    char at[40];
+    time_format(h->at, at, sizeof at);
+    const char *gate = contract_gate(c, h->gate)->name, *stage = contract_stage(c, h->stage)->name;
+    const char *status = h->needs_context ? "needs_context" : "handed_off";
+    switch (r->format) {
+    case FORMAT_JSON: handoff_to_json(h, out); break;
+    case FORMAT_CSV:
+        strbuf_printf(out, "%llu,", (unsigned long long)h->number);
+        csv_field(out, h->lead);
+        strbuf_putc(out, ',');
+        csv_field(out, h->account);
+        strbuf_printf(out, ",%s,%s,%s,%s,%s,", gate, at, h->fast ? "true" : "false", stage, status);
+        csv_field(out, h->team);
+        strbuf_putc(out, ',');
+        csv_field(out, h->did);
+        strbuf_putc(out, ',');
+        csv_field(out, h->asks);
+        break;
+    case FORMAT_TABLE:
+        strbuf_printf(out, "%-5llu %-20.20s %-26.26s %-18.18s %-11.11s %-13s %s", (unsigned long long)h->number,
+                      at, h->lead, gate, stage, status, h->fast ? "fast" : "");
+        strbuf_printf(out, "\n      did:  %s\n      asks: %s", h->did, h->asks);
+        break;
+    }
+    strbuf_putc(out, '\n');
+    fwrite(out->data, 1, out->len, stdout);
+}
+
+static void on_transition(void *ctx, const transition *t)
+{
+    replay *r = ctx;
+    if (!r->timeline || r->format != FORMAT_JSON) return;
+    strbuf_reset(&r->line);
+    transition_to_json(r->c, t, &r->line);
+    strbuf_putc(&r->line, '\n');
+    fwrite(r->line.data, 1, r->line.len, stdout);
+}
+
+static void count_rejection(replay *r, const char *what)
+{
+    r->rejected++;
+    /* group by the message up to its first quote or digit-bearing detail */
+    char key[64];
+    size_t n = strcspn(what, "\":0123456789");
+    if (n >= sizeof key) n = sizeof key - 1;
+    memcpy(key, what, n);
+    while (n && key[n - 1] == ' ') n--;
+    key[n] = '\0';
+    for (unsigned i = 0; i < r->reason_count; i++) {
+        if (strcmp(r->reasons[i].what, key) == 0) {
+            r->reasons[i].count++;
+            return;
+        }
+    }
+    if (r->reason_count < MAX_REASONS) {
+        memcpy(r->reasons[r->reason_count].what, key, n + 1);
+        r->reasons[r->reason_count++].count = 1;
+    }
+}
+
+static void show_progress(replay *r, bool last)
+{
+    if (!r->progress) return;
+    unsigned pct = r->bytes_total ? (unsigned)(100 * r->bytes_done / r->bytes_total) : 0;
+    fprintf(stderr, "\r%3u%% %llu events, %llu handoffs%s", pct, (unsigned long long)r->read,
+            (unsigned long long)engine_get_stats(r->e)->handoffs, last ? "\n" : "");
+}
+
+/* Applies one decoded event; false when memory ran out. */
+static bool apply(replay *r, const event *ev, const engine_sink *sink)
+{
+    if (engine_apply(r->e, ev, sink) == APPLY_NOMEM) {
+        fprintf(stderr, "baton replay: out of memory\n");
+        r->code = EXIT_INTERNAL;
+        return false;
+    }
+    return true;
+}
+
+static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sink *sink)
+{
+    line_reader *lr = line_reader_new(in);
+    if (!lr) {
+        r->code = EXIT_INTERNAL;
+        return false;
+    }
+    char *text;
+    size_t len;
+    uint64_t line_no;
+    bool too_long;
+    bool ok = true;
+    while ((text = line_reader_next(lr, &len, &line_no, &too_long))) {
+        r->bytes_done += len + 1;
+        if (too_long) {
+            fprintf(stderr, "%s:%llu: event longer than %u bytes; skipped\n", name, (unsigned long long)line_no,
+                    INGEST_MAX_EVENT_BYTES);
+            r->read++;
+            count_rejection(r, "event too long");
+            continue;
+        }
+        if (len == 0 || strspn(text, " \t") == len) continue;
+        r->read++;
+        event ev;
+        decode_error err;
+        if (!decoder_decode(r->d, text, len, &ev, &err)) {
+            fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, err.offset + 1,
+                    err.what);
+            count_rejection(r, err.what);
+            continue;
+        }
+        if (!apply(r, &ev, sink)) {
+            ok = false;
+            break;
+        }
+        if ((r->read & 0xFFFFF) == 0) show_progress(r, false);
+    }
+    if (line_reader_error(lr)) {
+        fprintf(stderr, "%s: read error\n", name);
+        r->code = EXIT_IO;
+        ok = false;
+    }
+    line_reader_free(lr);
+    return ok;
+}
+
+static bool replay_csv(replay *r, FILE *in, const char *name, const engine_sink *sink)
+{
+    csv_reader *cr = csv_reader_new(in);
+    if (!cr) {
+        r->code = EXIT_INTERNAL;
+        return false;
+    }
+    const char *header[CSV_MAX_COLUMNS];
+    char *header_copy[CSV_MAX_COLUMNS] = {0};
+    size_t columns = 0, count;
+    uint64_t line;
+    const char *problem;
+    const char *const *row = csv_next(cr, &columns, &line, &problem);
+    bool ok = row && !problem;
+    if (!ok) fprintf(stderr, "%s: no header row\n", name);
+    for (size_t i = 0; ok && i < columns; i++) header[i] = header_copy[i] = mem_strndup(row[i], strlen(row[i]));
+    strbuf json;
+    strbuf_init(&json);
+    while (ok && (row = csv_next(cr, &count, &line, &problem))) {
+        r->read++;
+        if (problem || count != columns) {
+            char what[96];
+            snprintf(what, sizeof what, "%s", problem ? problem : "the row has a different number of columns");
+            fprintf(stderr, "%s:%llu: %s; skipped\n", name, (unsigned long long)line, what);
+            count_rejection(r, what);
+            continue;
+        }
+        strbuf_reset(&json);
+        csv_event_to_json(header, row, count, &json);
+        event ev;
+        decode_error err;
+        if (json.oom || !decoder_decode(r->d, json.data, json.len, &ev, &err)) {
+            fprintf(stderr, "%s:%llu: %s; skipped\n", name, (unsigned long long)line, json.oom ? "out of memory" : err.what);
+            count_rejection(r, json.oom ? "out of memory" : err.what);
+            continue;
+        }
+        if (!apply(r, &ev, sink)) ok = false;
+    }
+    strbuf_free(&json);
+    for (size_t i = 0; i < columns; i++) mem_free(header_copy[i]);
+    csv_reader_free(cr);
+    return ok || r->code == EXIT_OK;
+}
+
+/* Loads an accounts CSV: a header with at least `domain`. */
+int cli_load_accounts(engine *e, const char *path);
+
+int cli_load_accounts(engine *e, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
+        return EXIT_IO;
+    }
+    int code = EXIT_OK;
+    csv_reader *cr = csv_reader_new(f);
+    const char *header[CSV_MAX_COLUMNS];
+    char *copies[CSV_MAX_COLUMNS] = {0};
+    size_t columns = 0, count;
+    uint64_t line;
+    const char *problem;
+    const char *const *row = cr ? csv_next(cr, &columns, &line, &problem) : NULL;
+    if (!row || problem) {
+        fprintf(stderr, "%s: no header row\n", path);
+        code = EXIT_INVALID;
+        goto done;
+    }
+    bool has_domain = false;
+    for (size_t i = 0; i < columns; i++) {
+        header[i] = copies[i] = mem_strndup(row[i], strlen(row[i]));
+        has_domain |= strcmp(row[i], "domain") == 0;
+    }
+    if (!has_domain) {
+        fprintf(stderr, "%s:1: the header has no 'domain' column\n", path);
+        code = EXIT_INVALID;
+        goto done;
+    }
+    while ((row = csv_next(cr, &count, &line, &problem))) {
+        if (problem || count != columns) {
+            fprintf(stderr, "%s:%llu: %s; skipped\n", path, (unsigned long long)line,
+                    problem ? problem : "the row has a different number of columns");
+            continue;
+        }
+        account_row ar = {.names = header, .values = row, .count = count};
+        if (!engine_set_account(e, &ar))
+            fprintf(stderr, "%s:%llu: the row has no domain; skipped\n", path, (unsigned long long)line);
+    }
+done:
+    for (size_t i = 0; i < columns; i++) mem_free(copies[i]);
+    csv_reader_free(cr);
+    fclose(f);
+    return code;
+}
+
+static void summary(replay *r)
+{
+    const engine_stats *s = engine_get_stats(r->e);
+    fprintf(stderr, "events: %llu read, %llu applied, %llu rejected, %llu duplicate, %llu late\n",
+            (unsigned long long)r->read, (unsigned long long)s->applied, (unsigned long long)r->rejected,
+            (unsigned long long)s->duplicates, (unsigned long long)s->late);
+    for (unsigned i = 0; i < r->reason_count; i++)
+        fprintf(stderr, "  rejected: %llu %s\n", (unsigned long long)r->reasons[i].count, r->reasons[i].what);
+    fprintf(stderr, "leads: %llu (%llu anonymous merged), accounts: %llu\n", (unsigned long long)s->leads,
+            (unsigned long long)s->anonymous_merges, (unsigned long long)s->accounts);
+    fprintf(stderr, "handoffs: %llu (%llu needs-context, %llu released later)\n", (unsigned long long)s->handoffs,
+            (unsigned long long)s->needs_context, (unsigned long long)s->released);
+    for (size_t g = 0; g < contract_gate_count(r->c); g++)
+        fprintf(stderr, "  %-22s %llu\n", contract_gate(r->c, g)->name, (unsigned long long)s->by_gate[g]);
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    const char *contract_path = NULL, *accounts = NULL, *input_format = NULL;
+    replay r = {.format = FORMAT_JSON};
+    engine_options opt = {0};
+    int first = 1;
+    for (; first < argc; first++) {
+        const char *a = argv[first];
+        const char *v = first + 1 < argc ? argv[first + 1] : NULL;
+        if (strcmp(a, "--") == 0) {
+            first++;
+            break;
+        } else if (strcmp(a, "--contract") == 0 && v) {
+            contract_path = v;
+            first++;
+        } else if (strcmp(a, "--accounts") == 0 && v) {
+            accounts = v;
+            first++;
+        } else if (strcmp(a, "--format") == 0 && v) {
+            if (strcmp(v, "json") == 0) r.format = FORMAT_JSON;
+            else if (strcmp(v, "csv") == 0) r.format = FORMAT_CSV;
+            else if (strcmp(v, "table") == 0) r.format = FORMAT_TABLE;
+            else return cli_usage_error("replay", "unknown format '%s' (json, csv or table)", v);
+            first++;
+        } else if (strcmp(a, "--input") == 0 && v) {
+            if (strcmp(v, "jsonl") != 0 && strcmp(v, "csv") != 0)
+                return cli_usage_error("replay", "unknown input form '%s' (jsonl or csv)", v);
+            input_format = v;
+            first++;
+        } else if (strcmp(a, "--lateness") == 0 && v) {
+            if (!duration_parse(v, strlen(v), &opt.lateness))
+                return cli_usage_error("replay", "--lateness takes a duration such as 10m, not '%s'", v);
+            first++;
+        } else if (strcmp(a, "--dedupe-window") == 0 && v) {
+            if (!duration_parse(v, strlen(v), &opt.dedupe_window) || opt.dedupe_window <= 0)
+                return cli_usage_error("replay", "--dedupe-window takes a duration such as 7d, not '%s'", v);
+            first++;
+        } else if (strcmp(a, "--timeline") == 0) {
+            r.timeline = true;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("replay", "unknown option '%s'", a);
+        } else {
+            break;
+        }
+    }
+    if (!contract_path) return cli_usage_error("replay", "--contract FILE is required");
+
+    int code = EXIT_OK;
+    contract *c = cli_load_contract(contract_path, false, &code);
+    if (!c) return code;
+    r.c = c;
+    r.e = engine_new(c, &opt);
+    r.d = decoder_new(c);
+    strbuf_init(&r.line);
+    if (!r.e || !r.d) {
+        fprintf(stderr, "baton replay: out of memory\n");
+        code = EXIT_INTERNAL;
+        goto done;
+    }
+    if (accounts && (code = cli_load_accounts(r.e, accounts)) != EXIT_OK) goto done;
+
+    if (r.format == FORMAT_CSV) fputs("id,lead,account,gate,at,fast,stage,status,team,did,asks\n", stdout);
+    engine_sink sink = {.ctx = &r, .handoff = on_handoff, .transition = on_transition};
+    static char *stdin_only[] = {"-"};
+    char **inputs = first < argc ? argv + first : stdin_only;
+    int count = first < argc ? argc - first : 1;
+    for (int i = 0; i < count; i++) {
+        struct stat st;
+        if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &st) == 0) r.bytes_total += (uint64_t)st.st_size;
+    }
+    r.progress = isatty(STDERR_FILENO) && r.bytes_total > (64u << 20);
+    for (int i = 0; i < count && r.code == EXIT_OK; i++) {
+        const char *name = inputs[i];
+        bool is_stdin = strcmp(name, "-") == 0;
+        FILE *in = is_stdin ? stdin : fopen(name, "rb");
+        if (!in) {
+            fprintf(stderr, "%s: cannot read: %s\n", name, strerror(errno));
+            r.code = EXIT_IO;
+            break;
+        }
+        size_t nlen = strlen(name);
+        bool csv = input_format ? strcmp(input_format, "csv") == 0
+                                : nlen > 4 && strcmp(name + nlen - 4, ".csv") == 0;
+        if (csv) replay_csv(&r, in, is_stdin ? "stdin" : name, &sink);
+        else replay_jsonl(&r, in, is_stdin ? "stdin" : name, &sink);
+        if (!is_stdin) fclose(in);
+    }
+    show_progress(&r, true);
+    summary(&r);
+    code = r.code; /* rejected lines are reported and counted, not fatal */
+done:
+    strbuf_free(&r.line);
+    decoder_free(r.d);
+    engine_free(r.e);
+    contract_free(c);
+    return code;
+}

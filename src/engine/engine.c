@@ -1,0 +1,494 @@
+/* engine_apply(): one event's way through identity, signals, history and gates.
+ *
+ *   event ─► dedupe ─► identify (lead by userId / email / anonymousId,
+ *            account by email domain or group) ─► keep traits ─► signals
+ *            (hits into lead and account history) ─► outcomes in the stream
+ *            ─► gates in order (first that holds) ─► handoff
+ *
+ * Invariants:
+ *   1. a lead's history holds only hits of events applied to it, each once
+ *      (duplicate messageIds stop at the door; a merge skips equal hits);
+ *   2. gates are evaluated only for an identified lead in the first stage
+ *      that is open (not waiting for context, not cooling down, not
+ *      suppressed);
+ *   3. nothing here reads the clock: `now` is the event's timestamp. */
+#include "engine/internal.h"
+
+#include "text/text.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const value null_value = {.type = VAL_NULL};
+
+engine *engine_new(const contract *c, const engine_options *opt)
+{
+    engine *e = mem_calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->c = c;
+    if (opt) e->opt = *opt;
+    if (!e->opt.dedupe_window) e->opt.dedupe_window = 7 * MS_PER_DAY;
+    e->next_handoff = e->opt.first_handoff ? e->opt.first_handoff : 1;
+    e->retention = contract_about(c)->retention;
+    e->pool = arena_new(256 * 1024);
+    e->strings = strmap_new();
+    e->lead_ids = strmap_new();
+    e->account_ids = strmap_new();
+    if (!e->pool || !e->strings || !e->lead_ids || !e->account_ids) goto fail;
+    if (!dedupe_init(&e->seen, e->opt.dedupe_window)) goto fail;
+
+    e->field_count = contract_field_count(c);
+    size_t fc = e->field_count ? e->field_count : 1;
+    e->lead_slot = arena_alloc(e->pool, fc * sizeof *e->lead_slot);
+    e->account_slot = arena_alloc(e->pool, fc * sizeof *e->account_slot);
+    e->fields = arena_zalloc(e->pool, fc * sizeof *e->fields);
+    if (!e->lead_slot || !e->account_slot || !e->fields) goto fail;
+    e->slot_lead_id = e->slot_lead_stage = e->slot_lead_owner = e->slot_lead_status = -1;
+    e->slot_account_domain = -1;
+    for (size_t i = 0; i < e->field_count; i++) {
+        const field_info *f = contract_field(c, i);
+        e->lead_slot[i] = e->account_slot[i] = UINT32_MAX;
+        if (strcmp(f->path, "lead.id") == 0) e->slot_lead_id = (int32_t)i;
+        else if (strcmp(f->path, "lead.stage") == 0) e->slot_lead_stage = (int32_t)i;
+        else if (strcmp(f->path, "lead.owner") == 0) e->slot_lead_owner = (int32_t)i;
+        else if (strcmp(f->path, "lead.status") == 0) e->slot_lead_status = (int32_t)i;
+        else if (strcmp(f->path, "account.domain") == 0) e->slot_account_domain = (int32_t)i;
+        else if (f->scope == SCOPE_LEAD) e->lead_slot[i] = e->lead_slot_count++;
+        else if (f->scope == SCOPE_ACCOUNT) e->account_slot[i] = e->account_slot_count++;
+    }
+
+    size_t signals = contract_signal_count(c), gates = contract_gate_count(c);
+    e->kind_of = arena_alloc(e->pool, (signals + 1) * sizeof *e->kind_of);
+    e->rank_of = arena_alloc(e->pool, signals + 1);
+    e->signal_now = arena_zalloc(e->pool, signals + 1);
+    e->fit = arena_zalloc(e->pool, contract_fit_count(c) + 1);
+    e->terms = arena_zalloc(e->pool, (CONTRACT_MAX_TERMS + 1) * sizeof *e->terms);
+    e->triggers = arena_zalloc(e->pool, (signals + LEAD_RECENT + 1) * sizeof *e->triggers);
+    e->stats.by_gate = arena_zalloc(e->pool, (gates + 1) * sizeof *e->stats.by_gate);
+    if (!e->kind_of || !e->rank_of || !e->signal_now || !e->fit || !e->terms || !e->triggers ||
+        !e->stats.by_gate)
+        goto fail;
+    for (size_t i = 0; i < signals; i++) {
+        const signal_info *s = contract_signal(c, i);
+        const kind_info *k = contract_kind(c, s->kind);
+        e->kind_of[i] = s->kind;
+        if (!k->builtin) e->rank_of[i] = 0; /* user-defined kinds: counted, never described */
+        else e->rank_of[i] = strcmp(k->name, "engagement") == 0 ? 1 : 2;
+    }
+    strbuf_init(&e->did);
+    strbuf_init(&e->asks);
+    strbuf_init(&e->json);
+    e->now_desc = arena_alloc(e->pool, (signals + 1) * sizeof *e->now_desc);
+    if (!e->now_desc) goto fail;
+    return e;
+fail:
+    engine_free(e);
+    return NULL;
+}
+
+void engine_free(engine *e)
+{
+    if (!e) return;
+    for (uint32_t b = 0; b * LEADS_PER_BLOCK < e->lead_count; b++) mem_free(e->lead_blocks[b]);
+    mem_free(e->lead_blocks);
+    mem_free(e->accounts);
+    dedupe_free(&e->seen);
+    strmap_free(e->strings);
+    strmap_free(e->lead_ids);
+    strmap_free(e->account_ids);
+    strbuf_free(&e->did);
+    strbuf_free(&e->asks);
+    strbuf_free(&e->json);
+    arena_free(e->pool);
+    mem_free(e);
+}
+
+const engine_stats *engine_get_stats(const engine *e)
+{
+    return &e->stats;
+}
+
+size_t engine_state_bytes(const engine *e)
+{
+    return (size_t)e->lead_count * sizeof(lead) + (size_t)e->account_cap * sizeof(account) +
+           arena_used(e->pool) + strmap_bytes(e->strings) + strmap_bytes(e->lead_ids) +
+           strmap_bytes(e->account_ids) + e->seen.cap * sizeof *e->seen.slots;
+}
+
+/* ---- history, as the expression language asks for it --------------------------- */
+
+static bool hit_matches(const engine *e, uint32_t signal, uint32_t target)
+{
+    if (target >= CONTRACT_KIND_BASE) return e->kind_of[signal] == target - CONTRACT_KIND_BASE;
+    return signal == target;
+}
+
+static uint32_t history_count(void *ctx, uint32_t target, duration_ms window, enum agg_scope scope)
+{
+    engine *e = ctx;
+    uint32_t n = 0;
+    if (scope == AGG_LEAD) {
+        const lead *l = e->cur_lead;
+        for (uint8_t i = 0; i < l->hit_count; i++)
+            n += hit_matches(e, l->hits[i].signal, target) && in_last(e->now, window, l->hits[i].t);
+        return n;
+    }
+    const account *a = e->cur_account;
+    if (!a) return 0;
+    for (uint16_t i = 0; i < a->hit_count; i++)
+        n += hit_matches(e, a->hits[i].signal, target) && in_last(e->now, window, a->hits[i].t);
+    return n;
+}
+
+static bool history_last(void *ctx, uint32_t target, time_ms *when)
+{
+    engine *e = ctx;
+    const lead *l = e->cur_lead;
+    bool found = false;
+    uint32_t best = 0;
+    for (uint8_t i = 0; i < l->hit_count; i++) {
+        const hit *h = &l->hits[i];
+        if (!hit_matches(e, h->signal, target) || (time_ms)h->t * MS_PER_SECOND > e->now) continue;
+        if (!found || h->t > best) best = h->t;
+        found = true;
+    }
+    *when = (time_ms)best * MS_PER_SECOND;
+    return found;
+}
+
+static uint32_t history_distinct(void *ctx, uint32_t target, duration_ms window)
+{
+    engine *e = ctx;
+    const account *a = e->cur_account;
+    if (!a) return e->cur_lead ? (history_count(ctx, target, window, AGG_LEAD) > 0) : 0;
+    uint32_t leads[ACCOUNT_MAX_HITS];
+    uint32_t n = 0;
+    for (uint16_t i = 0; i < a->hit_count; i++) {
+        const account_hit *h = &a->hits[i];
+        if (!hit_matches(e, h->signal, target) || !in_last(e->now, window, h->t)) continue;
+        bool seen = false;
+        for (uint32_t j = 0; j < n && !seen; j++) seen = leads[j] == h->lead;
+        if (!seen) leads[n++] = h->lead;
+    }
+    return n;
+}
+
+/* ---- identity ----------------------------------------------------------------- */
+
+static str email_domain(str email)
+{
+    str none = {NULL, 0};
+    const char *at = email.s ? memchr(email.s, '@', email.len) : NULL;
+    if (!at || at + 1 >= email.s + email.len) return none;
+    str d = {at + 1, (uint32_t)(email.s + email.len - at - 1)};
+    return d;
+}
+
+/* Folds lead `from` into `into`: history without double counting, the
+ * buyer's words when `into` has none, and every id of `from` now names
+ * `into`. */
+static void merge_leads(engine *e, lead *into, uint32_t into_index, lead *from)
+{
+    for (uint8_t i = 0; i < from->hit_count; i++) {
+        bool dup = false;
+        for (uint8_t j = 0; j < into->hit_count && !dup; j++)
+            dup = into->hits[j].t == from->hits[i].t && into->hits[j].signal == from->hits[i].signal;
+        if (!dup) lead_add_hit(e, into, from->hits[i].signal, (time_ms)from->hits[i].t * MS_PER_SECOND);
+    }
+    for (uint8_t i = 0; i < from->recent_count && into->recent_count < LEAD_RECENT; i++)
+        into->recent[into->recent_count++] = from->recent[i];
+    if (!into->question) into->question = from->question;
+    if (!into->pain) into->pain = from->pain;
+    if (!into->impact) into->impact = from->impact;
+    if (into->account == NO_ACCOUNT) into->account = from->account;
+    strmap_put(e->lead_ids, from->key, strlen(from->key), into_index);
+    from->merged = true;
+    from->hit_count = 0;
+    e->stats.anonymous_merges++;
+}
+
+/* The lead an event is about: userId, else the email, else the anonymousId.
+ * An event naming both a userId and an anonymousId links them. */
+static lead *identify(engine *e, const event *ev, uint32_t *index)
+{
+    bool created;
+    lead *l;
+    if (ev->user_id.len) {
+        l = lead_find_or_add(e, ev->user_id.s, ev->user_id.len, index, &created);
+        if (!l) return NULL;
+        l->anonymous = false;
+        if (ev->anonymous_id.len) {
+            uint32_t other;
+            if (strmap_get(e->lead_ids, ev->anonymous_id.s, ev->anonymous_id.len, &other)) {
+                if (other != *index) {
+                    lead *anon = lead_at(e, other);
+                    if (!anon->merged && anon->anonymous) merge_leads(e, l, *index, anon);
+                }
+            } else if (!strmap_put(e->lead_ids, ev->anonymous_id.s, ev->anonymous_id.len, *index)) {
+                return NULL;
+            }
+        }
+    } else if (ev->email.len && ev->type == EVENT_IDENTIFY) {
+        l = lead_find_or_add(e, ev->email.s, ev->email.len, index, &created);
+        if (!l) return NULL;
+        l->anonymous = false;
+        if (ev->anonymous_id.len) {
+            uint32_t other;
+            if (!strmap_get(e->lead_ids, ev->anonymous_id.s, ev->anonymous_id.len, &other)) {
+                if (!strmap_put(e->lead_ids, ev->anonymous_id.s, ev->anonymous_id.len, *index)) return NULL;
+            } else if (other != *index && lead_at(e, other)->anonymous && !lead_at(e, other)->merged) {
+                merge_leads(e, l, *index, lead_at(e, other));
+            }
+        }
+    } else {
+        l = lead_find_or_add(e, ev->anonymous_id.s, ev->anonymous_id.len, index, &created);
+        if (!l) return NULL;
+        if (created) l->anonymous = true;
+    }
+    if (ev->email.len && ev->user_id.len) {
+        /* the email names this lead too */
+        uint32_t known;
+        if (!strmap_get(e->lead_ids, ev->email.s, ev->email.len, &known) &&
+            !strmap_put(e->lead_ids, ev->email.s, ev->email.len, *index))
+            return NULL;
+    }
+    return l;
+}
+
+/* The account: a group call names it; otherwise the email's domain,
+ * unless that is a free-mail domain. */
+static bool place_in_account(engine *e, lead *l, const event *ev)
+{
+    str key = {NULL, 0};
+    if (ev->type == EVENT_GROUP) {
+        key = ev->domain.len ? ev->domain : ev->group_id;
+    } else if (l->account == NO_ACCOUNT && ev->email.len) {
+        str d = email_domain(ev->email);
+        if (d.len && !is_free_mail(d.s, d.len)) key = d;
+    }
+    if (!key.len) return true;
+    uint32_t index;
+    if (!account_find_or_add(e, key.s, key.len, &index)) return false;
+    l->account = index;
+    return true;
+}
+
+/* Keeps what identify and group traits say about the lead and account. */
+static bool keep_traits(engine *e, lead *l, const event *ev)
+{
+    for (size_t i = 0; i < e->field_count; i++) {
+        const value *v = &ev->fields[i];
+        if (v->type == VAL_NULL) continue;
+        if (e->lead_slot[i] != UINT32_MAX && ev->type == EVENT_IDENTIFY) {
+            if (!value_keep(e, &l->fields[e->lead_slot[i]], v)) return false;
+        } else if (e->account_slot[i] != UINT32_MAX && ev->type == EVENT_GROUP && l->account != NO_ACCOUNT) {
+            if (!value_keep(e, &e->accounts[l->account].fields[e->account_slot[i]], v)) return false;
+        }
+    }
+    if (ev->pain.len && !(l->pain = pool_copy(e, ev->pain.s, ev->pain.len, ENGINE_MAX_TEXT))) return false;
+    if (ev->impact.len && !(l->impact = pool_copy(e, ev->impact.s, ev->impact.len, ENGINE_MAX_TEXT)))
+        return false;
+    if (ev->text.len) {
+        str q = text_last_question(ev->text);
+        if (q.len && !(l->question = pool_copy(e, q.s, q.len, ENGINE_MAX_TEXT))) return false;
+    }
+    return true;
+}
+
+static value string_value(const contract *c, const char *s)
+{
+    value v = {.type = VAL_STR};
+    v.as.str.s = s;
+    v.as.str.len = (uint32_t)strlen(s);
+    v.as.str.id = contract_intern_find(c, s, v.as.str.len);
+    return v;
+}
+
+/* The expression environment for this event, lead and account. */
+static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
+{
+    const contract *c = e->c;
+    account *a = l->account != NO_ACCOUNT ? &e->accounts[l->account] : NULL;
+    for (size_t i = 0; i < e->field_count; i++) {
+        if (e->lead_slot[i] != UINT32_MAX) e->fields[i] = l->fields[e->lead_slot[i]];
+        else if (e->account_slot[i] != UINT32_MAX) e->fields[i] = a ? a->fields[e->account_slot[i]] : null_value;
+        else e->fields[i] = ev->fields[i];
+    }
+    if (e->slot_lead_id >= 0) e->fields[e->slot_lead_id] = string_value(c, l->key);
+    if (e->slot_lead_stage >= 0) e->fields[e->slot_lead_stage] = string_value(c, contract_stage(c, l->stage)->name);
+    if (e->slot_lead_owner >= 0) e->fields[e->slot_lead_owner] = string_value(c, contract_stage(c, l->stage)->team);
+    if (e->slot_lead_status >= 0) e->fields[e->slot_lead_status] = string_value(c, lead_status_name(l->status));
+    if (e->slot_account_domain >= 0) e->fields[e->slot_account_domain] = a ? string_value(c, a->domain) : null_value;
+
+    e->cur_lead = l;
+    e->cur_account = a;
+    e->now = ev->timestamp;
+    memset(env, 0, sizeof *env);
+    env->fields = e->fields;
+    env->signal_now = e->signal_now;
+    env->fit = e->fit;
+    env->now = ev->timestamp;
+    env->ctx = e;
+    env->count = history_count;
+    env->last = history_last;
+    env->distinct = history_distinct;
+    env->score.type = VAL_NULL; /* the closed-won model arrives with `baton train` */
+    const points_info *pts = contract_points(c);
+    env->points.type = VAL_NULL;
+    if (pts->enabled) {
+        double p = l->points;
+        if (pts->half_life && ev->timestamp > l->points_at)
+            p *= pow(0.5, (double)(ev->timestamp - l->points_at) / (double)pts->half_life);
+        env->points.type = VAL_NUM;
+        env->points.as.num = p;
+    }
+}
+
+static void add_points(engine *e, lead *l, uint32_t signal, time_ms t)
+{
+    const points_info *pts = contract_points(e->c);
+    if (!pts->enabled || !pts->per_signal[signal]) return;
+    if (pts->half_life && t > l->points_at)
+        l->points *= pow(0.5, (double)(t - l->points_at) / (double)pts->half_life);
+    if (t > l->points_at) l->points_at = t;
+    l->points += pts->per_signal[signal];
+    if (pts->cap && l->points > pts->cap) l->points = pts->cap;
+}
+
+/* Keeps the most telling recent actions: a new one replaces the least
+ * telling, oldest entry. The description is this event's, in now_desc. */
+static void remember_action(engine *e, lead *l, uint32_t signal, const event *ev)
+{
+    uint8_t rank = e->rank_of[signal];
+    if (rank == 0) return;
+    int slot = l->recent_count < LEAD_RECENT ? l->recent_count : -1;
+    if (slot < 0) {
+        for (int i = 0; i < LEAD_RECENT; i++) {
+            const recent_action *r = &l->recent[i];
+            if (slot < 0 || r->rank < l->recent[slot].rank ||
+                (r->rank == l->recent[slot].rank && r->t < l->recent[slot].t))
+                slot = i;
+        }
+        if (l->recent[slot].rank > rank) return;
+    } else {
+        l->recent_count++;
+    }
+    recent_action *r = &l->recent[slot];
+    r->t = (uint32_t)(ev->timestamp / MS_PER_SECOND);
+    r->signal = (uint16_t)signal;
+    r->rank = rank;
+    size_t n = strlen(e->now_message_id);
+    if (n > sizeof r->message_id - 1) n = sizeof r->message_id - 1;
+    memcpy(r->message_id, e->now_message_id, n);
+    r->message_id[n] = '\0';
+    memcpy(r->description, e->now_desc[signal], sizeof r->description);
+}
+
+static bool eligible(const lead *l)
+{
+    return !l->anonymous && !l->merged && l->stage == 0 && l->status == STATUS_OPEN;
+}
+
+enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink)
+{
+    const contract *c = e->c;
+    if (ev->message_id.len) {
+        bool nomem;
+        if (dedupe_seen(&e->seen, ev->message_id.s, ev->message_id.len, ev->timestamp, &nomem)) {
+            e->stats.duplicates++;
+            return APPLY_DUPLICATE;
+        }
+        if (nomem) return APPLY_NOMEM;
+    }
+    if (ev->timestamp < e->newest - e->opt.lateness) e->stats.late++;
+    if (ev->timestamp > e->newest) e->newest = ev->timestamp;
+    e->stats.applied++;
+
+    uint32_t index;
+    lead *l = identify(e, ev, &index);
+    if (!l || !place_in_account(e, l, ev) || !keep_traits(e, l, ev)) return APPLY_NOMEM;
+
+    size_t id_len = ev->message_id.len < sizeof e->now_message_id - 1 ? ev->message_id.len
+                                                                       : sizeof e->now_message_id - 1;
+    if (id_len) memcpy(e->now_message_id, ev->message_id.s, id_len);
+    e->now_message_id[id_len] = '\0';
+    eval_env env;
+    build_env(e, ev, l, &env);
+    account *a = e->cur_account;
+    size_t signals = contract_signal_count(c);
+    for (size_t s = 0; s < signals; s++) {
+        bool now = program_holds(contract_signal(c, s)->when, &env);
+        e->signal_now[s] = now;
+        if (!now) continue;
+        lead_add_hit(e, l, (uint32_t)s, ev->timestamp);
+        if (a) account_add_hit(e, a, index, (uint32_t)s, ev->timestamp);
+        add_points(e, l, (uint32_t)s, ev->timestamp);
+        if (e->rank_of[s] == 0) continue;
+        strbuf d;
+        strbuf_init_fixed(&d, e->now_desc[s], ENGINE_DESCRIPTION);
+        contract_render_signal(c, s, &env, &d);
+        remember_action(e, l, (uint32_t)s, ev);
+    }
+    if (contract_points(c)->enabled) { /* points now include this event */
+        env.points.as.num = l->points;
+    }
+
+    lifecycle_wake(e, sink, l, ev->timestamp);
+    if (ev->type == EVENT_TRACK) lifecycle_outcome(e, sink, l, ev);
+    if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate))
+        handoff_release(e, sink, l, ev->timestamp);
+    if (!eligible(l)) return APPLY_OK;
+
+    size_t fits = contract_fit_count(c);
+    for (size_t f = 0; f < fits; f++) e->fit[f] = program_holds(contract_fit(c, f)->when, &env);
+    size_t gates = contract_gate_count(c);
+    for (size_t g = 0; g < gates; g++) {
+        if (!program_holds(contract_gate(c, g)->when, &env)) continue;
+        handoff_make(e, sink, l, (uint32_t)g, ev, &env);
+        break;
+    }
+    return APPLY_OK;
+}
+
+/* ---- accounts from a CSV row ----------------------------------------------------- */
+
+bool engine_set_account(engine *e, const account_row *row)
+{
+    const char *domain = NULL;
+    for (size_t i = 0; i < row->count; i++)
+        if (strcmp(row->names[i], "domain") == 0) domain = row->values[i];
+    if (!domain || !*domain) return false;
+    uint32_t index;
+    account *a = account_find_or_add(e, domain, strlen(domain), &index);
+    if (!a) return false;
+    for (size_t i = 0; i < row->count; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "account.%s", row->names[i]);
+        for (size_t f = 0; f < e->field_count; f++) {
+            const field_info *fi = contract_field(e->c, f);
+            if (e->account_slot[f] == UINT32_MAX) continue;
+            bool match = strcmp(fi->path, path) == 0;
+            if (!match && strncmp(fi->path, "account.traits.", 15) == 0)
+                match = strcmp(fi->path + 15, row->names[i]) == 0;
+            if (!match) continue;
+            value v = {.type = VAL_NULL};
+            const char *text = row->values[i];
+            if (!*text) continue;
+            if (fi->type == VAL_NUM) {
+                char *end;
+                double n = strtod(text, &end);
+                if (*end) continue;
+                v.type = VAL_NUM;
+                v.as.num = n;
+            } else {
+                v.type = VAL_STR;
+                v.as.str.s = text;
+                v.as.str.len = (uint32_t)strlen(text);
+                v.as.str.id = contract_intern_find(e->c, text, v.as.str.len);
+            }
+            if (!value_keep(e, &a->fields[e->account_slot[f]], &v)) return false;
+        }
+    }
+    return true;
+}

@@ -1,0 +1,125 @@
+/* engine: from events to handoffs, deterministically (R1-R3, R6, R9-R12).
+ *
+ * The core is pure: engine_apply() reads no clock (time is the event's
+ * timestamp), does no I/O, and allocates nothing per event: memory grows
+ * only when a new lead, account or distinct string appears, in chunks.
+ * The same events applied in the same order to the same contract give the
+ * same decisions, byte for byte.
+ *
+ * Ownership: engine_apply() borrows the event. Handoffs and transitions are
+ * passed to the sink's callbacks and live only during the call; a sink that
+ * keeps one copies what it needs (handoff_to_json() is the usual way). */
+#ifndef BATON_ENGINE_H
+#define BATON_ENGINE_H
+
+#include "contract/contract.h"
+#include "ingest/ingest.h"
+
+/* Named caps on state that grows from input. */
+#define LEAD_MAX_HITS 32        /* signal hits remembered per lead */
+#define LEAD_RECENT 3           /* described actions kept per lead for context */
+#define ACCOUNT_MAX_HITS 96     /* hits remembered per account, for account-wide counts */
+#define ENGINE_MAX_TEXT 280     /* bytes kept of a pain, impact or question */
+#define ENGINE_DESCRIPTION 96   /* bytes kept of one action's description */
+
+typedef struct engine engine;
+
+typedef struct engine_options {
+    duration_ms dedupe_window; /* how long a messageId is remembered; default 7d */
+    duration_ms lateness;      /* events older than the newest minus this are late */
+    uint64_t first_handoff;    /* number of the first handoff; default 1 */
+} engine_options;
+
+/* Lead status beside the stage; see lifecycle.c for the state diagram. */
+enum lead_status {
+    STATUS_OPEN,          /* in the first stage, eligible for gates */
+    STATUS_NEEDS_CONTEXT, /* a gate held, but pain or impact is missing (R11) */
+    STATUS_HANDED_OFF,    /* waiting for the receiving team to accept */
+    STATUS_ACCEPTED,
+    STATUS_RECYCLED,      /* rejected back to the first stage, cooling down */
+    STATUS_SUPPRESSED,    /* never handed off again */
+    STATUS_COUNT
+};
+
+const char *lead_status_name(enum lead_status s);
+
+/* One action that led to a handoff. */
+typedef struct trigger {
+    const char *message_id;
+    time_ms at;
+    uint32_t signal;
+    const char *description;
+} trigger;
+
+typedef struct handoff {
+    uint64_t number;
+    const contract *contract;
+    const char *lead, *account; /* account NULL when the lead has none */
+    uint32_t gate;
+    time_ms at;
+    bool fast;
+    uint32_t stage;             /* target stage */
+    const char *team;
+    bool needs_context;
+    const trigger *triggers;
+    uint32_t trigger_count;
+    const char *did, *asks;     /* the two context lines of R3 */
+    const char *pain, *impact;  /* NULL when unknown */
+    const char *source;         /* campaign source of the triggering event, or NULL */
+    const bool *fit;            /* per fit predicate */
+    const value *fields;        /* all field slots at decision time */
+    const value *terms;         /* the gate's terms' values, gate_info.terms order */
+} handoff;
+
+/* A change of stage or status, with its cause. */
+typedef struct transition {
+    const char *lead;
+    time_ms at;
+    uint32_t from_stage, to_stage;
+    uint8_t from_status, to_status; /* enum lead_status */
+    const char *cause;              /* "gate fast_track", "rejected: wrong_timing", ... */
+    uint64_t handoff;               /* the handoff concerned, 0 when none */
+} transition;
+
+typedef struct engine_sink {
+    void *ctx;
+    void (*handoff)(void *ctx, const handoff *h);
+    void (*transition)(void *ctx, const transition *t);
+} engine_sink;
+
+typedef struct engine_stats {
+    uint64_t applied, duplicates, late, anonymous_merges;
+    uint64_t leads, accounts;
+    uint64_t handoffs, needs_context, released;
+    uint64_t *by_gate; /* contract_gate_count() entries, owned by the engine */
+} engine_stats;
+
+engine *engine_new(const contract *c, const engine_options *opt);
+void engine_free(engine *e);
+
+enum apply_result { APPLY_OK, APPLY_DUPLICATE, APPLY_NOMEM };
+
+/* Applies one event: identity, account, signals, history, gates, and the
+ * lifecycle events that arrive in the stream (accepted, rejected, meeting,
+ * opportunity, won, lost). A duplicate messageId changes nothing. */
+enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink);
+
+/* Sets an account's firmographics from a row of named values (an accounts
+ * CSV, a test's accounts). Unknown column names are ignored. */
+typedef struct account_row {
+    const char *const *names;
+    const char *const *values;
+    size_t count;
+} account_row;
+bool engine_set_account(engine *e, const account_row *row);
+
+const engine_stats *engine_get_stats(const engine *e);
+/* Bytes of lead and account state held, for benchmarks. */
+size_t engine_state_bytes(const engine *e);
+
+/* Writes a handoff as one JSON object (no newline). */
+void handoff_to_json(const handoff *h, strbuf *out);
+/* Writes a transition as one JSON object (no newline). */
+void transition_to_json(const contract *c, const transition *t, strbuf *out);
+
+#endif

@@ -1,0 +1,262 @@
+/* Handoffs: the packet a gate produces — who, where, why, and the two
+ * context lines a first call needs (R3, R11) — and its JSON form. */
+#include "engine/internal.h"
+
+#include <string.h>
+
+bool lead_has_context(const engine *e, const lead *l, uint32_t gate)
+{
+    uint32_t need = contract_gate(e->c, gate)->require;
+    if ((need & REQUIRE_PAIN) && !l->pain) return false;
+    if ((need & REQUIRE_IMPACT) && !l->impact) return false;
+    return true;
+}
+
+/* The topic of the lead's latest topical action within 14 days. */
+static const char *latest_topic(const engine *e, const lead *l, time_ms now)
+{
+    const char *topic = NULL;
+    uint32_t best = 0;
+    for (uint8_t i = 0; i < l->hit_count; i++) {
+        const hit *h = &l->hits[i];
+        const char *t = contract_signal(e->c, h->signal)->topic;
+        if (!t || !in_last(now, 14 * MS_PER_DAY, h->t) || (topic && h->t < best)) continue;
+        topic = t;
+        best = h->t;
+    }
+    return topic;
+}
+
+void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, const event *ev,
+                  const eval_env *env)
+{
+    const contract *c = e->c;
+    const gate_info *g = contract_gate(c, gate);
+    bool ready = lead_has_context(e, l, gate);
+    l->handoff = e->next_handoff++;
+    e->stats.handoffs++;
+    e->stats.by_gate[gate]++;
+
+    /* Triggers: what this event matched, then the lead's recent actions. */
+    uint32_t n = 0;
+    strbuf_reset(&e->did);
+    strbuf trigger_text;
+    char trigger_buf[(LEAD_RECENT + 2) * (ENGINE_DESCRIPTION + 16)];
+    strbuf_init_fixed(&trigger_text, trigger_buf, sizeof trigger_buf);
+    for (size_t s = 0; s < contract_signal_count(c); s++) {
+        if (!e->signal_now[s] || e->rank_of[s] == 0) continue;
+        trigger *t = &e->triggers[n++];
+        t->message_id = e->now_message_id;
+        t->at = ev->timestamp;
+        t->signal = (uint32_t)s;
+        t->description = e->now_desc[s];
+    }
+    uint32_t current = n;
+    for (uint8_t r = 0; r < l->recent_count; r++) {
+        const recent_action *a = &l->recent[r];
+        if (!in_last(ev->timestamp, 14 * MS_PER_DAY, a->t)) continue;
+        bool dup = false;
+        for (uint32_t i = 0; i < current && !dup; i++)
+            dup = e->triggers[i].signal == a->signal && e->triggers[i].at / MS_PER_SECOND == a->t;
+        if (dup) continue;
+        trigger *t = &e->triggers[n++];
+        t->message_id = a->message_id;
+        t->at = (time_ms)a->t * MS_PER_SECOND;
+        t->signal = a->signal;
+        t->description = a->description;
+    }
+    /* "{trigger}": every action, newest first, each with its date */
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t newest = i;
+        for (uint32_t j = i + 1; j < n; j++)
+            if (e->triggers[j].at > e->triggers[newest].at) newest = j;
+        trigger tmp = e->triggers[i];
+        e->triggers[i] = e->triggers[newest];
+        e->triggers[newest] = tmp;
+        char day[40];
+        time_format(e->triggers[i].at, day, sizeof day);
+        day[10] = '\0';
+        strbuf_printf(&trigger_text, "%s%s (%s)", i ? "; " : "", e->triggers[i].description, day);
+    }
+
+    const char *topic = latest_topic(e, l, ev->timestamp);
+    const char *question = l->question;
+    if (!question && topic) question = contract_topic_question(c, topic);
+    template_vars vars = {
+        .trigger = trigger_text.data,
+        .question = question,
+        .gate = g->name,
+        .pain = l->pain,
+        .impact = l->impact,
+        .topic = topic,
+    };
+    contract_render_did(c, env, &vars, &e->did);
+    strbuf_reset(&e->asks);
+    contract_render_asks(c, env, &vars, &e->asks);
+
+    for (uint32_t t = 0; t < g->term_count; t++) e->terms[t] = program_eval(g->terms[t].prog, env);
+
+    handoff h = {
+        .number = l->handoff,
+        .contract = c,
+        .lead = l->key,
+        .account = l->account != NO_ACCOUNT ? e->accounts[l->account].domain : NULL,
+        .gate = gate,
+        .at = ev->timestamp,
+        .fast = g->fast,
+        .stage = g->stage,
+        .team = g->team,
+        .needs_context = !ready,
+        .triggers = e->triggers,
+        .trigger_count = n,
+        .did = e->did.data ? e->did.data : "",
+        .asks = e->asks.data ? e->asks.data : "",
+        .pain = l->pain,
+        .impact = l->impact,
+        .fit = e->fit,
+        .fields = env->fields,
+        .terms = e->terms,
+    };
+    char source[128];
+    if (ev->source.len) {
+        size_t len = ev->source.len < sizeof source - 1 ? ev->source.len : sizeof source - 1;
+        memcpy(source, ev->source.s, len);
+        source[len] = '\0';
+        h.source = source;
+    }
+    if (sink && sink->handoff) sink->handoff(sink->ctx, &h);
+    char cause[96];
+    snprintf(cause, sizeof cause, "gate %s", g->name);
+    if (ready) {
+        lifecycle_change(e, sink, l, g->stage, STATUS_HANDED_OFF, cause, ev->timestamp);
+    } else {
+        e->stats.needs_context++;
+        l->pending_gate = (uint16_t)gate;
+        lifecycle_change(e, sink, l, l->stage, STATUS_NEEDS_CONTEXT, cause, ev->timestamp);
+    }
+}
+
+/* Pain and impact arrived for a handoff that waited for them (R11). */
+void handoff_release(engine *e, const engine_sink *sink, lead *l, time_ms at)
+{
+    const gate_info *g = contract_gate(e->c, l->pending_gate);
+    e->stats.released++;
+    lifecycle_change(e, sink, l, g->stage, STATUS_HANDED_OFF, "context supplied", at);
+}
+
+/* ---- JSON ------------------------------------------------------------------------ */
+
+static void json_str(strbuf *out, const char *s)
+{
+    if (s) strbuf_json_string(out, s, strlen(s));
+    else strbuf_puts(out, "null");
+}
+
+static void json_time(strbuf *out, time_ms t)
+{
+    char buf[40];
+    time_format(t, buf, sizeof buf);
+    strbuf_putc(out, '"');
+    strbuf_puts(out, buf);
+    strbuf_putc(out, '"');
+}
+
+void handoff_to_json(const handoff *h, strbuf *out)
+{
+    const contract *c = h->contract;
+    const contract_info *about = contract_about(c);
+    const gate_info *g = contract_gate(c, h->gate);
+    strbuf_printf(out, "{\"record\":\"handoff\",\"id\":%llu,\"lead\":", (unsigned long long)h->number);
+    json_str(out, h->lead);
+    strbuf_puts(out, ",\"account\":");
+    json_str(out, h->account);
+    strbuf_puts(out, ",\"gate\":");
+    json_str(out, g->name);
+    strbuf_puts(out, ",\"contract\":");
+    json_str(out, about->name);
+    strbuf_printf(out, ",\"version\":%u,\"at\":", about->version);
+    json_time(out, h->at);
+    strbuf_printf(out, ",\"fast\":%s,\"stage\":", h->fast ? "true" : "false");
+    json_str(out, contract_stage(c, h->stage)->name);
+    strbuf_puts(out, ",\"team\":");
+    json_str(out, h->team);
+    strbuf_printf(out, ",\"status\":\"%s\"", h->needs_context ? "needs_context" : "handed_off");
+    if (h->needs_context) {
+        strbuf_puts(out, ",\"missing\":[");
+        bool first = true;
+        if ((g->require & REQUIRE_PAIN) && !h->pain) {
+            strbuf_puts(out, "\"pain\"");
+            first = false;
+        }
+        if ((g->require & REQUIRE_IMPACT) && !h->impact) strbuf_puts(out, first ? "\"impact\"" : ",\"impact\"");
+        strbuf_putc(out, ']');
+    }
+    strbuf_puts(out, ",\"triggers\":[");
+    for (uint32_t i = 0; i < h->trigger_count; i++) {
+        const trigger *t = &h->triggers[i];
+        if (i) strbuf_putc(out, ',');
+        strbuf_puts(out, "{\"message_id\":");
+        json_str(out, t->message_id);
+        strbuf_puts(out, ",\"at\":");
+        json_time(out, t->at);
+        strbuf_puts(out, ",\"signal\":");
+        json_str(out, contract_signal(c, t->signal)->name);
+        strbuf_puts(out, ",\"description\":");
+        json_str(out, t->description);
+        strbuf_putc(out, '}');
+    }
+    strbuf_puts(out, "],\"context\":{\"did\":");
+    json_str(out, h->did);
+    strbuf_puts(out, ",\"asks\":");
+    json_str(out, h->asks);
+    strbuf_puts(out, "},\"pain\":");
+    json_str(out, h->pain);
+    strbuf_puts(out, ",\"impact\":");
+    json_str(out, h->impact);
+    strbuf_puts(out, ",\"source\":");
+    json_str(out, h->source);
+    strbuf_puts(out, ",\"fit\":{");
+    for (size_t f = 0; f < contract_fit_count(c); f++) {
+        const fit_info *fi = contract_fit(c, f);
+        if (f) strbuf_putc(out, ',');
+        json_str(out, fi->name);
+        strbuf_printf(out, ":{\"holds\":%s,\"fields\":{", h->fit[f] ? "true" : "false");
+        for (uint32_t s = 0; s < fi->slot_count; s++) {
+            if (s) strbuf_putc(out, ',');
+            json_str(out, contract_field(c, fi->slots[s])->path);
+            strbuf_putc(out, ':');
+            value_to_json(&h->fields[fi->slots[s]], out);
+        }
+        strbuf_puts(out, "}}");
+    }
+    strbuf_puts(out, "},\"explanation\":{\"when\":");
+    json_str(out, g->source);
+    strbuf_puts(out, ",\"terms\":[");
+    for (uint32_t t = 0; t < g->term_count; t++) {
+        if (t) strbuf_putc(out, ',');
+        strbuf_puts(out, "{\"term\":");
+        json_str(out, g->terms[t].text);
+        strbuf_puts(out, ",\"value\":");
+        value_to_json(&h->terms[t], out);
+        strbuf_putc(out, '}');
+    }
+    strbuf_puts(out, "]}}");
+}
+
+void transition_to_json(const contract *c, const transition *t, strbuf *out)
+{
+    strbuf_puts(out, "{\"record\":\"transition\",\"lead\":");
+    json_str(out, t->lead);
+    strbuf_puts(out, ",\"at\":");
+    json_time(out, t->at);
+    strbuf_puts(out, ",\"from\":{\"stage\":");
+    json_str(out, contract_stage(c, t->from_stage)->name);
+    strbuf_printf(out, ",\"status\":\"%s\"},\"to\":{\"stage\":", lead_status_name(t->from_status));
+    json_str(out, contract_stage(c, t->to_stage)->name);
+    strbuf_printf(out, ",\"status\":\"%s\"},\"owner\":", lead_status_name(t->to_status));
+    json_str(out, contract_stage(c, t->to_stage)->team);
+    strbuf_puts(out, ",\"cause\":");
+    json_str(out, t->cause);
+    if (t->handoff) strbuf_printf(out, ",\"handoff\":%llu", (unsigned long long)t->handoff);
+    strbuf_putc(out, '}');
+}

@@ -1,0 +1,140 @@
+/* Private to src/engine/: lead and account state, the string pool, dedupe. */
+#ifndef BATON_ENGINE_INTERNAL_H
+#define BATON_ENGINE_INTERNAL_H
+
+#include "engine/engine.h"
+
+#define NO_ACCOUNT UINT32_MAX
+#define LEADS_PER_BLOCK 1024u
+
+/* A signal hit, kept to the second: 8 bytes. */
+typedef struct hit {
+    uint32_t t; /* seconds since the epoch */
+    uint16_t signal;
+    uint16_t unused;
+} hit;
+
+/* A described action, for context lines and triggers. */
+typedef struct recent_action {
+    uint32_t t;
+    uint16_t signal;
+    uint8_t rank; /* 2 intent/reply/activation, 1 engagement */
+    char message_id[41];
+    char description[ENGINE_DESCRIPTION];
+} recent_action;
+
+typedef struct lead {
+    const char *key;
+    uint32_t account;
+    uint8_t stage, status;
+    bool anonymous;      /* known only by an anonymousId: never handed off */
+    bool merged;         /* folded into another lead by an identify */
+    uint8_t hit_count, recent_count;
+    uint16_t pending_gate; /* the gate of a needs-context handoff */
+    uint64_t handoff;    /* the current handoff's number, 0 when none */
+    time_ms cooldown_until;
+    const char *pain, *impact, *question;
+    double points;
+    time_ms points_at;
+    value *fields;       /* the contract's lead-scope slots, in lead_slot order */
+    hit hits[LEAD_MAX_HITS];
+    recent_action recent[LEAD_RECENT];
+} lead;
+
+typedef struct account_hit {
+    uint32_t t;
+    uint16_t signal;
+    uint16_t unused;
+    uint32_t lead;
+} account_hit;
+
+typedef struct account {
+    const char *domain;
+    value *fields;       /* account-scope slots, in account_slot order */
+    account_hit *hits;   /* ACCOUNT_MAX_HITS ring, allocated at the first hit */
+    uint16_t hit_head, hit_count;
+} account;
+
+/* Remembers message ids for a window of event time, to drop duplicates. */
+typedef struct dedupe {
+    struct seen { uint64_t hash; uint32_t t; uint32_t unused; } *slots;
+    size_t cap, count;
+    duration_ms window;
+} dedupe;
+
+bool dedupe_init(dedupe *d, duration_ms window);
+void dedupe_free(dedupe *d);
+/* True when the id was seen within the window; otherwise remembers it.
+ * Fails (returns false, *nomem set) only when memory runs out. */
+bool dedupe_seen(dedupe *d, const char *id, size_t len, time_ms now, bool *nomem);
+
+struct engine {
+    const contract *c;
+    engine_options opt;
+    arena *pool;          /* strings and small state, freed with the engine */
+    strmap *strings;      /* interned strings: industries, titles, ... */
+    strmap *lead_ids;     /* userId, email, anonymousId -> lead */
+    strmap *account_ids;  /* domain or groupId -> account */
+    lead **lead_blocks;
+    uint32_t lead_count, lead_block_cap;
+    account *accounts;
+    uint32_t account_count, account_cap;
+    dedupe seen;
+    time_ms newest;
+    uint64_t next_handoff;
+    engine_stats stats;
+
+    /* slot plans */
+    size_t field_count;
+    uint32_t *lead_slot, *account_slot; /* per field: index in lead/account fields, or UINT32_MAX */
+    uint32_t lead_slot_count, account_slot_count;
+    int32_t slot_lead_id, slot_lead_stage, slot_lead_owner, slot_lead_status, slot_account_domain;
+    uint32_t *kind_of;    /* per signal */
+    uint8_t *rank_of;     /* per signal: how much its actions say */
+    duration_ms retention;
+
+    /* per-event scratch, sized once */
+    value *fields;
+    bool *signal_now, *fit;
+    value *terms;
+    trigger *triggers;
+    strbuf did, asks, json;
+    char (*now_desc)[ENGINE_DESCRIPTION]; /* per signal: this event's description */
+    char now_message_id[65];
+    lead *cur_lead;
+    account *cur_account;
+    time_ms now;
+};
+
+/* Is a hit at `t` seconds within the `window` that ends at `now`? */
+static inline bool in_last(time_ms now, duration_ms window, uint32_t t)
+{
+    time_ms at = (time_ms)t * MS_PER_SECOND;
+    return at <= now && at > now - window;
+}
+
+/* state.c */
+const char *pool_intern(engine *e, const char *s, size_t len);
+const char *pool_copy(engine *e, const char *s, size_t len, size_t cap);
+lead *lead_at(engine *e, uint32_t index);
+/* The lead for a key, created when absent; NULL when memory runs out. */
+lead *lead_find_or_add(engine *e, const char *key, size_t len, uint32_t *index, bool *created);
+account *account_find_or_add(engine *e, const char *key, size_t len, uint32_t *index);
+bool value_keep(engine *e, value *dst, const value *src);
+void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t);
+void account_add_hit(engine *e, account *a, uint32_t lead, uint32_t signal, time_ms t);
+bool is_free_mail(const char *domain, size_t len);
+
+/* lifecycle.c */
+void lifecycle_change(engine *e, const engine_sink *sink, lead *l, uint32_t to_stage,
+                      uint8_t to_status, const char *cause, time_ms at);
+void lifecycle_outcome(engine *e, const engine_sink *sink, lead *l, const event *ev);
+void lifecycle_wake(engine *e, const engine_sink *sink, lead *l, time_ms now);
+
+/* handoff.c */
+void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, const event *ev,
+                  const eval_env *env);
+void handoff_release(engine *e, const engine_sink *sink, lead *l, time_ms at);
+bool lead_has_context(const engine *e, const lead *l, uint32_t gate);
+
+#endif

@@ -1,0 +1,111 @@
+/* The lead lifecycle (R1): stages with one owning team each, and statuses.
+ *
+ * A lead is always in exactly one stage, so always has exactly one owning
+ * team: the stage's team. Stages run forward only; a rejection is the one
+ * way back, and only as far as its reason's policy says.
+ *
+ *   stage 0 (nurture, marketing)                       stage N (development / sales)
+ *   ┌──────────────┐  gate holds, context complete     ┌────────────┐ accepted  ┌──────────┐
+ *   │    OPEN      │ ─────── handoff_make() ─────────► │ HANDED_OFF │ ────────► │ ACCEPTED │
+ *   └──────────────┘                                   └────────────┘           └──────────┘
+ *     │  ▲    ▲ cooldown over                              │ rejected          │ opportunity
+ *     │  │    │ lifecycle_wake()                           │ lifecycle_outcome()│ created:
+ *     │  │  ┌──────────┐  reason: back to a stage          │                   ▼ next stage
+ *     │  │  │ RECYCLED │ ◄─────────────────────────────────┤             (development → sales)
+ *     │  │  └──────────┘                                   │
+ *     │  │ context supplied      reason: suppress          ▼
+ *     │  │ handoff_release()   ┌────────────┐  ◄───── ┌──────────┐
+ *     │  └──────────────────── │ NEEDS_     │         │SUPPRESSED│ (terminal)
+ *     └── gate holds, pain or  │ CONTEXT    │         └──────────┘
+ *         impact missing ────► └────────────┘
+ *         handoff_make()        (stays in stage 0, owned by marketing, counted)
+ *
+ * Invariants:
+ *   1. stage changes only in lifecycle_change(), which reports every change
+ *      to the sink with time and cause (the audit trail);
+ *   2. a stage never decreases except on a rejection whose policy names an
+ *      earlier stage;
+ *   3. SUPPRESSED is terminal. */
+#include "engine/internal.h"
+
+#include <string.h>
+
+const char *lead_status_name(enum lead_status s)
+{
+    static const char *const names[] = {"open", "needs_context", "handed_off", "accepted", "recycled",
+                                        "suppressed"};
+    return (size_t)s < ARRAY_LEN(names) ? names[s] : "?";
+}
+
+void lifecycle_change(engine *e, const engine_sink *sink, lead *l, uint32_t to_stage, uint8_t to_status,
+                      const char *cause, time_ms at)
+{
+    transition t = {
+        .lead = l->key,
+        .at = at,
+        .from_stage = l->stage,
+        .to_stage = to_stage,
+        .from_status = l->status,
+        .to_status = to_status,
+        .cause = cause,
+        .handoff = l->handoff,
+    };
+    if (t.from_stage == t.to_stage && t.from_status == t.to_status) return;
+    l->stage = (uint8_t)to_stage;
+    l->status = to_status;
+    (void)e;
+    if (sink && sink->transition) sink->transition(sink->ctx, &t);
+}
+
+/* A recycled lead whose cooldown is over is open again. */
+void lifecycle_wake(engine *e, const engine_sink *sink, lead *l, time_ms now)
+{
+    if (l->status == STATUS_RECYCLED && now >= l->cooldown_until)
+        lifecycle_change(e, sink, l, l->stage, STATUS_OPEN, "cooldown over", now);
+}
+
+/* Outcomes that arrive in the event stream from the CRM or the sales API:
+ * "Handoff Accepted", "Handoff Rejected" (properties.reason), and
+ * "Opportunity Created", which moves a lead into the next stage. */
+void lifecycle_outcome(engine *e, const engine_sink *sink, lead *l, const event *ev)
+{
+    const contract *c = e->c;
+    char cause[96];
+    if (str_eq(ev->name, "Handoff Accepted")) {
+        if (l->status == STATUS_HANDED_OFF)
+            lifecycle_change(e, sink, l, l->stage, STATUS_ACCEPTED, "accepted", ev->timestamp);
+        return;
+    }
+    if (str_eq(ev->name, "Handoff Rejected")) {
+        if (l->status != STATUS_HANDED_OFF && l->status != STATUS_ACCEPTED) return;
+        char code[64];
+        size_t n = ev->reason.len < sizeof code - 1 ? ev->reason.len : sizeof code - 1;
+        memcpy(code, ev->reason.s ? ev->reason.s : "", n);
+        code[n] = '\0';
+        int r = contract_find_reason(c, code);
+        if (r < 0) return; /* an unknown code changes nothing; the API refuses it up front */
+        const reason_info *reason = contract_reason(c, (size_t)r);
+        snprintf(cause, sizeof cause, "rejected: %s", reason->code);
+        switch (reason->action) {
+        case REASON_NURTURE:
+        case REASON_STAGE:
+            l->cooldown_until = ev->timestamp + reason->cooldown;
+            lifecycle_change(e, sink, l, reason->stage, reason->cooldown ? STATUS_RECYCLED : STATUS_OPEN,
+                             cause, ev->timestamp);
+            break;
+        case REASON_SUPPRESS:
+            lifecycle_change(e, sink, l, l->stage, STATUS_SUPPRESSED, cause, ev->timestamp);
+            break;
+        case REASON_REROUTE:
+            /* the stage keeps the lead; a new owner is routing's work */
+            lifecycle_change(e, sink, l, l->stage, STATUS_HANDED_OFF, cause, ev->timestamp);
+            break;
+        }
+        return;
+    }
+    if (str_eq(ev->name, "Opportunity Created")) {
+        if (l->stage > 0 && l->stage + 1u < contract_stage_count(c) &&
+            (l->status == STATUS_HANDED_OFF || l->status == STATUS_ACCEPTED))
+            lifecycle_change(e, sink, l, l->stage + 1u, STATUS_ACCEPTED, "opportunity created", ev->timestamp);
+    }
+}

@@ -1,0 +1,234 @@
+/* Lead and account state: the string pool, the maps, hits and dedupe.
+ *
+ * Memory grows only when something new appears (a lead, an account, a
+ * distinct string); per-lead history is a fixed array of LEAD_MAX_HITS. */
+#include "engine/internal.h"
+
+#include <string.h>
+
+const char *pool_intern(engine *e, const char *s, size_t len)
+{
+    return strmap_put(e->strings, s, len, 0); /* the map's stable copy */
+}
+
+/* A private copy of at most `cap` bytes, cut at a character boundary. */
+const char *pool_copy(engine *e, const char *s, size_t len, size_t cap)
+{
+    if (len > cap) {
+        len = cap;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) len--;
+    }
+    return arena_strndup(e->pool, s, len);
+}
+
+lead *lead_at(engine *e, uint32_t index)
+{
+    return &e->lead_blocks[index / LEADS_PER_BLOCK][index % LEADS_PER_BLOCK];
+}
+
+lead *lead_find_or_add(engine *e, const char *key, size_t len, uint32_t *index, bool *created)
+{
+    *created = false;
+    if (strmap_get(e->lead_ids, key, len, index)) return lead_at(e, *index);
+    uint32_t n = e->lead_count;
+    if (n % LEADS_PER_BLOCK == 0) {
+        uint32_t block = n / LEADS_PER_BLOCK;
+        if (block == e->lead_block_cap) {
+            uint32_t cap = e->lead_block_cap ? 2 * e->lead_block_cap : 16;
+            lead **bigger = mem_realloc(e->lead_blocks, cap * sizeof *bigger);
+            if (!bigger) return NULL;
+            e->lead_blocks = bigger;
+            e->lead_block_cap = cap;
+        }
+        e->lead_blocks[block] = mem_calloc(LEADS_PER_BLOCK, sizeof(lead));
+        if (!e->lead_blocks[block]) return NULL;
+    }
+    lead *l = lead_at(e, n);
+    memset(l, 0, sizeof *l);
+    if (e->lead_slot_count) {
+        l->fields = arena_zalloc(e->pool, e->lead_slot_count * sizeof *l->fields);
+        if (!l->fields) return NULL;
+    }
+    l->key = strmap_put(e->lead_ids, key, len, n);
+    if (!l->key) return NULL;
+    l->account = NO_ACCOUNT;
+    e->lead_count++;
+    e->stats.leads++;
+    *index = n;
+    *created = true;
+    return l;
+}
+
+account *account_find_or_add(engine *e, const char *key, size_t len, uint32_t *index)
+{
+    if (strmap_get(e->account_ids, key, len, index)) return &e->accounts[*index];
+    if (e->account_count == e->account_cap) {
+        uint32_t cap = e->account_cap ? 2 * e->account_cap : 256;
+        account *bigger = mem_realloc(e->accounts, cap * sizeof *bigger);
+        if (!bigger) return NULL;
+        e->accounts = bigger;
+        e->account_cap = cap;
+    }
+    account *a = &e->accounts[e->account_count];
+    memset(a, 0, sizeof *a);
+    if (e->account_slot_count) {
+        a->fields = arena_zalloc(e->pool, e->account_slot_count * sizeof *a->fields);
+        if (!a->fields) return NULL;
+    }
+    a->domain = strmap_put(e->account_ids, key, len, e->account_count);
+    if (!a->domain) return NULL;
+    *index = e->account_count++;
+    e->stats.accounts++;
+    return a;
+}
+
+/* Stores a value in lead or account state: strings are interned, since
+ * titles, industries and countries repeat across leads. */
+bool value_keep(engine *e, value *dst, const value *src)
+{
+    *dst = *src;
+    if (src->type != VAL_STR) return true;
+    const char *s = pool_intern(e, src->as.str.s, src->as.str.len);
+    if (!s) return false;
+    dst->as.str.s = s;
+    return true;
+}
+
+/* Records a hit. When the array is full, hits older than the retention go
+ * first; then the oldest hit of the most frequent signal, so one noisy
+ * signal cannot push out a rare one. */
+void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
+{
+    uint32_t sec = (uint32_t)(t / MS_PER_SECOND);
+    if (l->hit_count == LEAD_MAX_HITS) {
+        uint32_t horizon = (uint32_t)((t - e->retention) / MS_PER_SECOND);
+        uint8_t kept = 0;
+        for (uint8_t i = 0; i < l->hit_count; i++)
+            if (l->hits[i].t > horizon) l->hits[kept++] = l->hits[i];
+        l->hit_count = kept;
+    }
+    if (l->hit_count == LEAD_MAX_HITS) {
+        uint8_t counts[CONTRACT_MAX_SIGNALS] = {0};
+        uint16_t busiest = 0;
+        for (uint8_t i = 0; i < l->hit_count; i++) {
+            uint16_t s = l->hits[i].signal;
+            if (++counts[s] > counts[busiest]) busiest = s;
+        }
+        int oldest = -1;
+        for (uint8_t i = 0; i < l->hit_count; i++)
+            if (l->hits[i].signal == busiest && (oldest < 0 || l->hits[i].t < l->hits[oldest].t))
+                oldest = i;
+        l->hits[oldest] = l->hits[--l->hit_count];
+    }
+    hit *h = &l->hits[l->hit_count++];
+    h->t = sec;
+    h->signal = (uint16_t)signal;
+    h->unused = 0;
+}
+
+void account_add_hit(engine *e, account *a, uint32_t lead_index, uint32_t signal, time_ms t)
+{
+    if (!a->hits) {
+        a->hits = arena_alloc(e->pool, ACCOUNT_MAX_HITS * sizeof *a->hits);
+        if (!a->hits) return;
+    }
+    account_hit *h = &a->hits[a->hit_head];
+    h->t = (uint32_t)(t / MS_PER_SECOND);
+    h->signal = (uint16_t)signal;
+    h->unused = 0;
+    h->lead = lead_index;
+    a->hit_head = (uint16_t)((a->hit_head + 1) % ACCOUNT_MAX_HITS);
+    if (a->hit_count < ACCOUNT_MAX_HITS) a->hit_count++;
+}
+
+/* Free-mail and disposable domains: an address there names a person, not
+ * an account. The list is documented in docs/events.md. */
+static const char *const free_mail[] = {
+    "163.com",       "aol.com",         "gmail.com",      "gmx.de",         "gmx.net",
+    "googlemail.com", "hotmail.co.uk",  "hotmail.com",    "hotmail.de",     "hotmail.fr",
+    "icloud.com",    "laposte.net",     "libero.it",      "live.com",       "mail.com",
+    "mail.ru",       "me.com",          "msn.com",        "orange.fr",      "outlook.com",
+    "proton.me",     "protonmail.com",  "qq.com",         "t-online.de",    "web.de",
+    "yahoo.co.uk",   "yahoo.com",       "yahoo.fr",       "yandex.ru",      "zoho.com",
+    /* disposable */
+    "10minutemail.com", "dispostable.com", "getnada.com", "guerrillamail.com", "mailinator.com",
+    "maildrop.cc",   "sharklasers.com", "tempmail.com",   "trashmail.com",  "yopmail.com",
+};
+
+bool is_free_mail(const char *domain, size_t len)
+{
+    for (size_t i = 0; i < ARRAY_LEN(free_mail); i++)
+        if (strlen(free_mail[i]) == len && memcmp(free_mail[i], domain, len) == 0) return true;
+    return false;
+}
+
+/* ---- dedupe ------------------------------------------------------------------ */
+
+bool dedupe_init(dedupe *d, duration_ms window)
+{
+    d->cap = 1024;
+    d->count = 0;
+    d->window = window;
+    d->slots = mem_calloc(d->cap, sizeof *d->slots);
+    return d->slots != NULL;
+}
+
+void dedupe_free(dedupe *d)
+{
+    mem_free(d->slots);
+    d->slots = NULL;
+}
+
+static void dedupe_insert(struct seen *slots, size_t cap, uint64_t h, uint32_t t)
+{
+    size_t i = h & (cap - 1);
+    while (slots[i].hash) i = (i + 1) & (cap - 1);
+    slots[i].hash = h;
+    slots[i].t = t;
+}
+
+/* Rebuilds the table without expired ids, doubling it when still crowded. */
+static bool dedupe_rebuild(dedupe *d, uint32_t now_sec)
+{
+    uint32_t horizon = now_sec > d->window / MS_PER_SECOND ? now_sec - (uint32_t)(d->window / MS_PER_SECOND) : 0;
+    size_t live = 0;
+    for (size_t i = 0; i < d->cap; i++)
+        if (d->slots[i].hash && d->slots[i].t >= horizon) live++;
+    size_t cap = d->cap;
+    while ((live + 1) * 2 > cap) cap *= 2;
+    struct seen *slots = mem_calloc(cap, sizeof *slots);
+    if (!slots) return false;
+    for (size_t i = 0; i < d->cap; i++)
+        if (d->slots[i].hash && d->slots[i].t >= horizon)
+            dedupe_insert(slots, cap, d->slots[i].hash, d->slots[i].t);
+    mem_free(d->slots);
+    d->slots = slots;
+    d->cap = cap;
+    d->count = live;
+    return true;
+}
+
+bool dedupe_seen(dedupe *d, const char *id, size_t len, time_ms now, bool *nomem)
+{
+    *nomem = false;
+    uint64_t h = hash_bytes(id, len);
+    if (!h) h = 1;
+    uint32_t sec = now > 0 ? (uint32_t)(now / MS_PER_SECOND) : 0;
+    size_t mask = d->cap - 1;
+    for (size_t i = h & mask; d->slots[i].hash; i = (i + 1) & mask) {
+        if (d->slots[i].hash != h) continue;
+        /* A message id is remembered for the window around its first sight. */
+        int64_t age = (int64_t)sec - (int64_t)d->slots[i].t;
+        if (age < 0) age = -age;
+        if (age * MS_PER_SECOND <= d->window) return true;
+        d->slots[i].t = sec; /* seen long ago: counts as new */
+        return false;
+    }
+    if ((d->count + 1) * 4 > d->cap * 3 && !dedupe_rebuild(d, sec)) {
+        *nomem = true;
+        return false;
+    }
+    dedupe_insert(d->slots, d->cap, h, sec);
+    d->count++;
+    return false;
+}

@@ -1,0 +1,648 @@
+/* The event decoder: jsmn tokens in, the contract's fields out, no tree.
+ *
+ * At construction every path the contract reads becomes a branch of a small
+ * key trie ("properties" -> "asset" -> slot 7). Decoding tokenises the line
+ * once, walks the top-level object, and descends only into keys the trie
+ * knows, so unread parts of an event cost only their tokenisation. */
+#define JSMN_STATIC
+#define JSMN_STRICT
+#include <jsmn.h>
+
+#include "ingest/ingest.h"
+#include "text/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Built-in targets: what baton reads from every event, whatever the contract. */
+enum builtin {
+    B_TYPE, B_EVENT, B_NAME, B_CATEGORY, B_TIMESTAMP, B_MESSAGE_ID, B_USER_ID, B_ANONYMOUS_ID,
+    B_GROUP_ID, B_TRAIT_EMAIL, B_CONTEXT_EMAIL, B_PROP_EMAIL, B_TRAIT_PAIN, B_TRAIT_IMPACT,
+    B_PROP_PAIN, B_PROP_IMPACT, B_TEXT, B_BODY, B_MESSAGE, B_QUESTION, B_COMMENT, B_SUBJECT,
+    B_CHANNEL, B_SENDER_TYPE, B_AUTO_SUBMITTED, B_X_AUTOREPLY, B_X_AUTORESPOND, B_PRECEDENCE,
+    B_PROP_CATEGORY, B_PATH, B_URL, B_TITLE, B_REFERRER, B_SECONDS, B_TRAIT_DOMAIN, B_REASON,
+    B_AMOUNT, B_CAMPAIGN_SOURCE, B_UTM_SOURCE, B_COUNT
+};
+
+static const struct {
+    const char *path;
+    uint8_t builtin;
+} builtin_paths[] = {
+    {"type", B_TYPE},
+    {"event", B_EVENT},
+    {"name", B_NAME},
+    {"category", B_CATEGORY},
+    {"timestamp", B_TIMESTAMP},
+    {"messageId", B_MESSAGE_ID},
+    {"userId", B_USER_ID},
+    {"anonymousId", B_ANONYMOUS_ID},
+    {"groupId", B_GROUP_ID},
+    {"traits.email", B_TRAIT_EMAIL},
+    {"context.traits.email", B_CONTEXT_EMAIL},
+    {"properties.email", B_PROP_EMAIL},
+    {"traits.pain", B_TRAIT_PAIN},
+    {"traits.impact", B_TRAIT_IMPACT},
+    {"properties.pain", B_PROP_PAIN},
+    {"properties.impact", B_PROP_IMPACT},
+    {"properties.text", B_TEXT},
+    {"properties.body", B_BODY},
+    {"properties.message", B_MESSAGE},
+    {"properties.question", B_QUESTION},
+    {"properties.comment", B_COMMENT},
+    {"properties.subject", B_SUBJECT},
+    {"properties.channel", B_CHANNEL},
+    {"properties.sender_type", B_SENDER_TYPE},
+    {"properties.headers.auto_submitted", B_AUTO_SUBMITTED},
+    {"properties.headers.x_autoreply", B_X_AUTOREPLY},
+    {"properties.headers.x_autorespond", B_X_AUTORESPOND},
+    {"properties.headers.precedence", B_PRECEDENCE},
+    {"properties.category", B_PROP_CATEGORY},
+    {"properties.path", B_PATH},
+    {"properties.url", B_URL},
+    {"properties.title", B_TITLE},
+    {"properties.referrer", B_REFERRER},
+    {"properties.seconds", B_SECONDS},
+    {"traits.domain", B_TRAIT_DOMAIN},
+    {"properties.reason", B_REASON},
+    {"properties.amount", B_AMOUNT},
+    {"context.campaign.source", B_CAMPAIGN_SOURCE},
+    {"properties.utm_source", B_UTM_SOURCE},
+};
+
+/* Where a slot's value comes from when it is not a plain JSON path. */
+enum slot_rule {
+    RULE_PATH,         /* the JSON path itself, for any event type */
+    RULE_IDENTIFY,     /* the path, on identify events only (lead.* from traits) */
+    RULE_GROUP,        /* the path, on group events only (account.* from traits) */
+    RULE_EVENT_TYPE, RULE_EVENT_NAME, RULE_TIMESTAMP, RULE_MESSAGE_ID, RULE_USER_ID,
+    RULE_ANONYMOUS_ID, RULE_PAGE, RULE_TEXT, RULE_SUBJECT, RULE_CHANNEL, RULE_TO_HUMAN,
+    RULE_AUTOMATIC, RULE_ENGINE, /* filled by the engine (lead.stage, account.domain, ...) */
+};
+
+typedef struct slot_plan {
+    uint8_t rule;
+    uint8_t type;     /* expected enum value_type, VAL_NULL when dynamic */
+    uint8_t builtin;  /* RULE_PAGE: which built-in holds it */
+    int32_t target;   /* trie target for RULE_PATH/IDENTIFY/GROUP */
+} slot_plan;
+
+/* A trie node: one JSON key and what sits under it. */
+typedef struct trie {
+    const char *key;
+    uint32_t key_len;
+    struct trie *children;
+    uint32_t child_count, child_cap;
+    int32_t target; /* index into the decoder's token table, or -1 */
+} trie;
+
+struct decoder {
+    const contract *c;
+    arena *a;
+    trie root;
+    uint32_t target_count;       /* B_COUNT built-ins, then one per contract path */
+    int32_t *tok;                /* token index per target, for the event being decoded */
+    slot_plan *plan;             /* per contract field slot */
+    value *fields;
+    size_t field_count;
+    jsmntok_t tokens[INGEST_MAX_TOKENS];
+    uint32_t unescaped[INGEST_MAX_TOKENS]; /* == generation: escapes already decoded */
+    uint32_t generation;                   /* one per decode */
+};
+
+const char *event_type_name(enum event_type t)
+{
+    static const char *const names[] = {"track", "page", "identify", "group", "screen"};
+    return (size_t)t < ARRAY_LEN(names) ? names[t] : "?";
+}
+
+/* Adds a dotted path to the trie and returns its target. */
+static int32_t trie_add(decoder *d, const char *path, int32_t target)
+{
+    trie *node = &d->root;
+    const char *seg = path;
+    for (;;) {
+        const char *dot = strchr(seg, '.');
+        uint32_t len = (uint32_t)(dot ? (size_t)(dot - seg) : strlen(seg));
+        trie *child = NULL;
+        for (uint32_t i = 0; i < node->child_count; i++)
+            if (node->children[i].key_len == len && memcmp(node->children[i].key, seg, len) == 0)
+                child = &node->children[i];
+        if (!child) {
+            if (node->child_count == node->child_cap) {
+                uint32_t cap = node->child_cap ? 2 * node->child_cap : 4;
+                trie *bigger = arena_alloc(d->a, cap * sizeof *bigger);
+                if (!bigger) return -1;
+                if (node->child_count) memcpy(bigger, node->children, node->child_count * sizeof *bigger);
+                node->children = bigger;
+                node->child_cap = cap;
+            }
+            child = &node->children[node->child_count++];
+            memset(child, 0, sizeof *child);
+            child->key = arena_strndup(d->a, seg, len);
+            child->key_len = len;
+            child->target = -1;
+            if (!child->key) return -1;
+        }
+        node = child;
+        if (!dot) break;
+        seg = dot + 1;
+    }
+    if (node->target < 0) node->target = target >= 0 ? target : (int32_t)d->target_count++;
+    return node->target;
+}
+
+static const struct {
+    const char *path;
+    uint8_t rule;
+    uint8_t builtin;
+} derived[] = {
+    {"event.type", RULE_EVENT_TYPE, 0},       {"event.name", RULE_EVENT_NAME, 0},
+    {"event.timestamp", RULE_TIMESTAMP, 0},   {"event.message_id", RULE_MESSAGE_ID, 0},
+    {"event.user_id", RULE_USER_ID, 0},       {"event.anonymous_id", RULE_ANONYMOUS_ID, 0},
+    {"page.category", RULE_PAGE, B_CATEGORY}, {"page.name", RULE_PAGE, B_NAME},
+    {"page.path", RULE_PAGE, B_PATH},         {"page.url", RULE_PAGE, B_URL},
+    {"page.title", RULE_PAGE, B_TITLE},       {"page.referrer", RULE_PAGE, B_REFERRER},
+    {"page.seconds", RULE_PAGE, B_SECONDS},   {"message.text", RULE_TEXT, 0},
+    {"message.subject", RULE_SUBJECT, 0},     {"message.channel", RULE_CHANNEL, 0},
+    {"reply.to_human", RULE_TO_HUMAN, 0},     {"reply.automatic", RULE_AUTOMATIC, 0},
+    {"lead.id", RULE_ENGINE, 0},              {"lead.stage", RULE_ENGINE, 0},
+    {"lead.owner", RULE_ENGINE, 0},           {"lead.status", RULE_ENGINE, 0},
+    {"account.domain", RULE_ENGINE, 0},
+};
+
+/* How a contract field slot is filled. */
+static bool plan_slot(decoder *d, size_t slot)
+{
+    const field_info *f = contract_field(d->c, slot);
+    slot_plan *p = &d->plan[slot];
+    p->type = f->type;
+    p->target = -1;
+    for (size_t i = 0; i < ARRAY_LEN(derived); i++) {
+        if (strcmp(derived[i].path, f->path) == 0) {
+            p->rule = derived[i].rule;
+            p->builtin = derived[i].builtin;
+            return true;
+        }
+    }
+    if (strncmp(f->path, "page.", 5) == 0) { /* any other page.x is properties.x on page events */
+        char path[512];
+        snprintf(path, sizeof path, "properties.%s", f->path + 5);
+        p->rule = RULE_PAGE;
+        p->builtin = B_COUNT; /* marks "use target" */
+        p->target = trie_add(d, path, -1);
+        return p->target >= 0;
+    }
+    const char *json_path = f->path;
+    char path[512];
+    if (f->scope == SCOPE_LEAD) {
+        /* lead.title -> traits.title; lead.traits.x -> traits.x */
+        const char *rest = f->path + 5;
+        if (strncmp(rest, "traits.", 7) == 0) rest += 7;
+        snprintf(path, sizeof path, "traits.%s", rest);
+        json_path = path;
+        p->rule = RULE_IDENTIFY;
+    } else if (f->scope == SCOPE_ACCOUNT) {
+        const char *rest = f->path + 8;
+        if (strncmp(rest, "traits.", 7) == 0) rest += 7;
+        snprintf(path, sizeof path, "traits.%s", rest);
+        json_path = path;
+        p->rule = RULE_GROUP;
+    } else {
+        p->rule = RULE_PATH;
+    }
+    p->target = trie_add(d, json_path, -1);
+    return p->target >= 0;
+}
+
+decoder *decoder_new(const contract *c)
+{
+    decoder *d = mem_calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->c = c;
+    d->a = arena_new(16 * 1024);
+    d->root.target = -1;
+    if (!d->a) goto fail;
+    d->target_count = B_COUNT;
+    for (size_t i = 0; i < ARRAY_LEN(builtin_paths); i++)
+        if (trie_add(d, builtin_paths[i].path, builtin_paths[i].builtin) < 0) goto fail;
+    d->field_count = contract_field_count(c);
+    d->plan = arena_zalloc(d->a, (d->field_count ? d->field_count : 1) * sizeof *d->plan);
+    d->fields = arena_zalloc(d->a, (d->field_count ? d->field_count : 1) * sizeof *d->fields);
+    if (!d->plan || !d->fields) goto fail;
+    for (size_t i = 0; i < d->field_count; i++)
+        if (!plan_slot(d, i)) goto fail;
+    d->tok = arena_alloc(d->a, d->target_count * sizeof *d->tok);
+    if (!d->tok || arena_failed(d->a)) goto fail;
+    return d;
+fail:
+    decoder_free(d);
+    return NULL;
+}
+
+void decoder_free(decoder *d)
+{
+    if (!d) return;
+    arena_free(d->a);
+    mem_free(d);
+}
+
+/* ---- token walking ----------------------------------------------------------- */
+
+/* The index just past the value starting at token i. */
+static int skip(const jsmntok_t *t, int i, int count)
+{
+    int pending = 1;
+    while (pending > 0 && i < count) {
+        if (t[i].type == JSMN_OBJECT) pending += 2 * t[i].size;
+        else if (t[i].type == JSMN_ARRAY) pending += t[i].size;
+        pending--;
+        i++;
+    }
+    return i;
+}
+
+/* Records, for every trie target under `node`, the token holding its value. */
+static int walk(decoder *d, const char *js, const trie *node, int i, int count)
+{
+    const jsmntok_t *t = d->tokens;
+    if (t[i].type != JSMN_OBJECT) return skip(t, i, count);
+    int pairs = t[i].size;
+    i++;
+    for (int p = 0; p < pairs && i < count; p++) {
+        const jsmntok_t *key = &t[i];
+        uint32_t klen = (uint32_t)(key->end - key->start);
+        const trie *child = NULL;
+        for (uint32_t c = 0; c < node->child_count; c++) {
+            if (node->children[c].key_len == klen &&
+                memcmp(node->children[c].key, js + key->start, klen) == 0) {
+                child = &node->children[c];
+                break;
+            }
+        }
+        i++; /* the value */
+        if (!child) {
+            i = skip(t, i, count);
+            continue;
+        }
+        if (child->target >= 0) d->tok[child->target] = i;
+        if (child->child_count && t[i].type == JSMN_OBJECT) i = walk(d, js, child, i, count);
+        else i = skip(t, i, count);
+    }
+    return i;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static bool read_hex4(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hex_digit(s[i]);
+        if (h < 0) return false;
+        v = v * 16 + (uint32_t)h;
+    }
+    *out = v;
+    return true;
+}
+
+/* Decodes a JSON string's escapes in place; false on a malformed escape. */
+static bool unescape(char *s, uint32_t *len)
+{
+    uint32_t r = 0, w = 0, n = *len;
+    while (r < n) {
+        char c = s[r];
+        if (c != '\\') {
+            s[w++] = s[r++];
+            continue;
+        }
+        if (r + 1 >= n) return false;
+        char e = s[r + 1];
+        r += 2;
+        switch (e) {
+        case '"': s[w++] = '"'; break;
+        case '\\': s[w++] = '\\'; break;
+        case '/': s[w++] = '/'; break;
+        case 'b': s[w++] = '\b'; break;
+        case 'f': s[w++] = '\f'; break;
+        case 'n': s[w++] = '\n'; break;
+        case 'r': s[w++] = '\r'; break;
+        case 't': s[w++] = '\t'; break;
+        case 'u': {
+            uint32_t cp;
+            if (r + 4 > n || !read_hex4(s + r, &cp)) return false;
+            r += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) { /* a surrogate pair */
+                uint32_t lo;
+                if (r + 6 > n || s[r] != '\\' || s[r + 1] != 'u' || !read_hex4(s + r + 2, &lo) ||
+                    lo < 0xDC00 || lo > 0xDFFF)
+                    return false;
+                r += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                return false;
+            }
+            /* UTF-8 is never longer than the escape it replaces. */
+            if (cp < 0x80) {
+                s[w++] = (char)cp;
+            } else if (cp < 0x800) {
+                s[w++] = (char)(0xC0 | (cp >> 6));
+                s[w++] = (char)(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                s[w++] = (char)(0xE0 | (cp >> 12));
+                s[w++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                s[w++] = (char)(0x80 | (cp & 0x3F));
+            } else {
+                s[w++] = (char)(0xF0 | (cp >> 18));
+                s[w++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                s[w++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                s[w++] = (char)(0x80 | (cp & 0x3F));
+            }
+            break;
+        }
+        default: return false;
+        }
+    }
+    *len = w;
+    return true;
+}
+
+typedef struct ctx {
+    decoder *d;
+    char *js;
+    decode_error *err;
+    bool failed;
+} ctx;
+
+static void fail(ctx *x, uint32_t offset, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(ctx *x, uint32_t offset, const char *fmt, ...)
+{
+    if (x->failed) return;
+    x->failed = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->err->what, sizeof x->err->what, fmt, ap);
+    va_end(ap);
+    x->err->offset = offset;
+}
+
+/* The string at a target, decoded; empty when absent or not a string. */
+static str string_at(ctx *x, int target)
+{
+    str s = {NULL, 0};
+    int i = x->d->tok[target];
+    if (i < 0) return s;
+    jsmntok_t *t = &x->d->tokens[i];
+    if (t->type != JSMN_STRING) return s;
+    char *p = x->js + t->start;
+    uint32_t len = (uint32_t)(t->end - t->start);
+    if (x->d->unescaped[i] != x->d->generation && memchr(p, '\\', len)) {
+        if (!unescape(p, &len)) {
+            fail(x, (uint32_t)t->start, "malformed escape in string");
+            return s;
+        }
+        t->end = t->start + (int)len; /* the decoded length from now on */
+    }
+    x->d->unescaped[i] = x->d->generation;
+    s.s = p;
+    s.len = len;
+    return s;
+}
+
+static bool number_at(ctx *x, int target, double *out)
+{
+    int i = x->d->tok[target];
+    if (i < 0) return false;
+    const jsmntok_t *t = &x->d->tokens[i];
+    char buf[64];
+    uint32_t len = (uint32_t)(t->end - t->start);
+    if (len == 0 || len >= sizeof buf) return false;
+    if (t->type != JSMN_PRIMITIVE && t->type != JSMN_STRING) return false;
+    memcpy(buf, x->js + t->start, len);
+    buf[len] = '\0';
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end || end == buf) return false;
+    *out = v;
+    return true;
+}
+
+/* A JSON value at a target as an expression value, coerced to `want` where
+ * the JSON spelling allows (a numeric string for a number slot). */
+static value value_at(ctx *x, int target, uint8_t want)
+{
+    value v = {.type = VAL_NULL};
+    int i = target >= 0 ? x->d->tok[target] : -1;
+    if (i < 0) return v;
+    const jsmntok_t *t = &x->d->tokens[i];
+    if (t->type == JSMN_STRING) {
+        str s = string_at(x, target);
+        if (want == VAL_NUM) {
+            double n;
+            if (number_at(x, target, &n)) {
+                v.type = VAL_NUM;
+                v.as.num = n;
+            }
+            return v;
+        }
+        if (want == VAL_TIME) {
+            if (time_parse(s.s, s.len, &v.as.ms)) v.type = VAL_TIME;
+            return v;
+        }
+        v.type = VAL_STR;
+        v.as.str.s = s.s;
+        v.as.str.len = s.len;
+        v.as.str.id = contract_intern_find(x->d->c, s.s, s.len);
+        return v;
+    }
+    if (t->type != JSMN_PRIMITIVE) return v; /* objects and arrays are not values */
+    char c = x->js[t->start];
+    if (c == 't' || c == 'f') {
+        v.type = VAL_BOOL;
+        v.as.b = c == 't';
+    } else if (c != 'n' && number_at(x, target, &v.as.num)) {
+        v.type = VAL_NUM;
+    }
+    return v;
+}
+
+static value str_value(ctx *x, str s)
+{
+    value v = {.type = VAL_NULL};
+    if (!s.s) return v;
+    v.type = VAL_STR;
+    v.as.str.s = s.s;
+    v.as.str.len = s.len;
+    v.as.str.id = contract_intern_find(x->d->c, s.s, s.len);
+    return v;
+}
+
+static str first_of(ctx *x, const uint8_t *targets, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        str s = string_at(x, targets[i]);
+        if (s.s) return s;
+    }
+    str none = {NULL, 0};
+    return none;
+}
+
+bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error *err)
+{
+    ctx x = {.d = d, .js = json, .err = err};
+    memset(out, 0, sizeof *out);
+    err->what[0] = '\0';
+    err->offset = 0;
+    if (len > INGEST_MAX_EVENT_BYTES) {
+        fail(&x, 0, "event is %zu bytes, more than the %u allowed", len, INGEST_MAX_EVENT_BYTES);
+        return false;
+    }
+    jsmn_parser p;
+    jsmn_init(&p);
+    int count = jsmn_parse(&p, json, len, d->tokens, INGEST_MAX_TOKENS);
+    if (count < 0) {
+        if (count == JSMN_ERROR_NOMEM)
+            fail(&x, p.pos, "more than %d JSON tokens in one event", INGEST_MAX_TOKENS);
+        else if (count == JSMN_ERROR_PART)
+            fail(&x, (uint32_t)len, "JSON ends early: an object or string is not closed");
+        else
+            fail(&x, p.pos, "invalid JSON at byte %u", p.pos + 1);
+        return false;
+    }
+    if (count == 0 || d->tokens[0].type != JSMN_OBJECT) {
+        fail(&x, 0, "an event must be a JSON object");
+        return false;
+    }
+    int end = skip(d->tokens, 0, count);
+    if (end != count) {
+        fail(&x, (uint32_t)d->tokens[end].start, "unexpected data after the event's closing brace");
+        return false;
+    }
+    for (uint32_t i = 0; i < d->target_count; i++) d->tok[i] = -1;
+    if (++d->generation == 0) { /* after 2^32 events: start the marks afresh */
+        memset(d->unescaped, 0, sizeof d->unescaped);
+        d->generation = 1;
+    }
+    walk(d, json, &d->root, 0, count);
+
+    /* type */
+    str type = string_at(&x, B_TYPE);
+    static const char *const types[] = {"track", "page", "identify", "group", "screen"};
+    int ti = -1;
+    for (int i = 0; i < 5 && type.s; i++)
+        if (str_eq(type, types[i])) ti = i;
+    if (!type.s) {
+        fail(&x, 0, "missing \"type\" (track, page, identify, group or screen)");
+        return false;
+    }
+    if (ti < 0) {
+        fail(&x, (uint32_t)(type.s - json), "unknown type \"%.*s\" (track, page, identify, group or screen)",
+             (int)(type.len < 40 ? type.len : 40), type.s);
+        return false;
+    }
+    out->type = (uint8_t)ti;
+
+    str ts = string_at(&x, B_TIMESTAMP);
+    if (!ts.s) {
+        fail(&x, 0, "missing \"timestamp\"");
+        return false;
+    }
+    if (!time_parse(ts.s, ts.len, &out->timestamp)) {
+        fail(&x, (uint32_t)(ts.s - json), "\"timestamp\" is not an ISO-8601 time: \"%.*s\"",
+             (int)(ts.len < 40 ? ts.len : 40), ts.s);
+        return false;
+    }
+    out->message_id = string_at(&x, B_MESSAGE_ID);
+    out->user_id = string_at(&x, B_USER_ID);
+    out->anonymous_id = string_at(&x, B_ANONYMOUS_ID);
+    if (!out->user_id.len && !out->anonymous_id.len) {
+        fail(&x, 0, "the event has neither \"userId\" nor \"anonymousId\"");
+        return false;
+    }
+    out->group_id = string_at(&x, B_GROUP_ID);
+    out->name = string_at(&x, out->type == EVENT_TRACK ? B_EVENT : B_NAME);
+    if (out->type == EVENT_TRACK && !out->name.s) {
+        fail(&x, 0, "a track event needs an \"event\" name");
+        return false;
+    }
+    static const uint8_t email_from[] = {B_TRAIT_EMAIL, B_CONTEXT_EMAIL, B_PROP_EMAIL};
+    static const uint8_t pain_from[] = {B_TRAIT_PAIN, B_PROP_PAIN};
+    static const uint8_t impact_from[] = {B_TRAIT_IMPACT, B_PROP_IMPACT};
+    static const uint8_t text_from[] = {B_TEXT, B_BODY, B_MESSAGE, B_QUESTION, B_COMMENT};
+    static const uint8_t source_from[] = {B_CAMPAIGN_SOURCE, B_UTM_SOURCE};
+    out->email = first_of(&x, email_from, ARRAY_LEN(email_from));
+    out->pain = first_of(&x, pain_from, ARRAY_LEN(pain_from));
+    out->impact = first_of(&x, impact_from, ARRAY_LEN(impact_from));
+    out->text = first_of(&x, text_from, ARRAY_LEN(text_from));
+    out->domain = string_at(&x, B_TRAIT_DOMAIN);
+    out->reason = string_at(&x, B_REASON);
+    out->source = first_of(&x, source_from, ARRAY_LEN(source_from));
+    number_at(&x, B_AMOUNT, &out->amount);
+
+    for (size_t i = 0; i < d->field_count; i++) {
+        const slot_plan *pl = &d->plan[i];
+        value *v = &d->fields[i];
+        v->type = VAL_NULL;
+        switch (pl->rule) {
+        case RULE_PATH: *v = value_at(&x, pl->target, pl->type); break;
+        case RULE_IDENTIFY:
+            if (out->type == EVENT_IDENTIFY) *v = value_at(&x, pl->target, pl->type);
+            break;
+        case RULE_GROUP:
+            if (out->type == EVENT_GROUP) *v = value_at(&x, pl->target, pl->type);
+            break;
+        case RULE_EVENT_TYPE: *v = str_value(&x, type); break;
+        case RULE_EVENT_NAME: *v = str_value(&x, out->name); break;
+        case RULE_TIMESTAMP:
+            v->type = VAL_TIME;
+            v->as.ms = out->timestamp;
+            break;
+        case RULE_MESSAGE_ID: *v = str_value(&x, out->message_id); break;
+        case RULE_USER_ID: *v = str_value(&x, out->user_id); break;
+        case RULE_ANONYMOUS_ID: *v = str_value(&x, out->anonymous_id); break;
+        case RULE_PAGE:
+            if (out->type != EVENT_PAGE) break;
+            if (pl->builtin == B_COUNT) *v = value_at(&x, pl->target, pl->type);
+            else if (pl->builtin == B_CATEGORY) {
+                *v = value_at(&x, B_CATEGORY, VAL_STR);
+                if (v->type == VAL_NULL) *v = value_at(&x, B_PROP_CATEGORY, VAL_STR);
+            } else {
+                *v = value_at(&x, pl->builtin, pl->type);
+            }
+            break;
+        case RULE_TEXT: *v = str_value(&x, out->text); break;
+        case RULE_SUBJECT: *v = str_value(&x, string_at(&x, B_SUBJECT)); break;
+        case RULE_CHANNEL: *v = str_value(&x, string_at(&x, B_CHANNEL)); break;
+        case RULE_TO_HUMAN: {
+            str sender = string_at(&x, B_SENDER_TYPE);
+            if (sender.s) {
+                v->type = VAL_BOOL;
+                v->as.b = str_eq(sender, "human");
+            }
+            break;
+        }
+        case RULE_AUTOMATIC: {
+            reply_facts f = {
+                .auto_submitted = string_at(&x, B_AUTO_SUBMITTED),
+                .x_autoreply = string_at(&x, B_X_AUTOREPLY),
+                .x_autorespond = string_at(&x, B_X_AUTORESPOND),
+                .precedence = string_at(&x, B_PRECEDENCE),
+                .subject = string_at(&x, B_SUBJECT),
+                .body = out->text,
+            };
+            v->type = VAL_BOOL;
+            v->as.b = text_reply_is_automatic(&f);
+            break;
+        }
+        default: break; /* RULE_ENGINE */
+        }
+    }
+    out->fields = d->fields;
+    return !x.failed;
+}

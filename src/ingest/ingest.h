@@ -1,0 +1,86 @@
+/* ingest: events in Segment's shape, from JSON (jsmn tokens, no tree) and
+ * from JSON Lines files, decoded into what the compiled contract reads.
+ *
+ * A decoder is made for one contract: it knows the field paths the
+ * contract's expressions read and picks only those, plus the fields baton
+ * itself needs (identity, time, message id, the buyer's words). The event it
+ * fills borrows the JSON bytes, which it may modify in place (string
+ * escapes are decoded where they stand), and the decoder's own value array;
+ * both stay valid until the next decode. */
+#ifndef BATON_INGEST_H
+#define BATON_INGEST_H
+
+#include "contract/contract.h"
+
+#define INGEST_MAX_EVENT_BYTES (32u * 1024) /* Segment's limit for one message */
+#define INGEST_MAX_TOKENS 2048              /* JSON tokens in one event */
+
+enum event_type { EVENT_TRACK, EVENT_PAGE, EVENT_IDENTIFY, EVENT_GROUP, EVENT_SCREEN };
+
+const char *event_type_name(enum event_type t);
+
+typedef struct event {
+    uint8_t type;        /* enum event_type */
+    time_ms timestamp;
+    str message_id, user_id, anonymous_id, group_id;
+    str name;            /* the track event's name; the page or screen name */
+    str email;           /* traits.email, else context.traits.email, else properties.email */
+    str pain, impact;    /* traits or properties: the buyer's stated pain and impact (R11) */
+    str text;            /* what the buyer wrote: properties.text, body, message, question or comment */
+    str domain;          /* group traits.domain */
+    str reason;          /* properties.reason, on outcome events */
+    str source;          /* context.campaign.source, else utm_source: for reports */
+    double amount;       /* properties.amount, on outcome events; 0 when absent */
+    const value *fields; /* contract_field_count() slots; lead and account slots are
+                          * filled from identify and group traits only */
+} event;
+
+/* Why a line was refused: what, and the byte offset within the line. */
+typedef struct decode_error {
+    char what[160];
+    uint32_t offset;
+} decode_error;
+
+typedef struct decoder decoder;
+
+decoder *decoder_new(const contract *c);
+void decoder_free(decoder *d);
+
+/* Decodes one JSON object of `len` bytes (modified in place). False with
+ * `err` filled when the bytes are not an event baton can use. */
+bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error *err);
+
+/* ---- JSON Lines ------------------------------------------------------------
+ * Reads a stream line by line with 1-based line numbers. A line longer than
+ * INGEST_MAX_EVENT_BYTES is skipped whole and reported as too long. */
+typedef struct line_reader line_reader;
+
+line_reader *line_reader_new(FILE *in);
+void line_reader_free(line_reader *r);
+/* The next line without its newline (NUL-terminated, writable until the next
+ * call); NULL at the end or on a read error (line_reader_error()). */
+char *line_reader_next(line_reader *r, size_t *len, uint64_t *line_no, bool *too_long);
+bool line_reader_error(const line_reader *r);
+
+/* ---- CSV -----------------------------------------------------------------------
+ * RFC 4180 CSV: a header row, then rows; quoted fields may hold commas,
+ * quotes ("") and newlines. Used for accounts and for the CSV event form. */
+#define CSV_MAX_COLUMNS 128
+#define CSV_MAX_ROW_BYTES (64u * 1024)
+
+typedef struct csv_reader csv_reader;
+
+csv_reader *csv_reader_new(FILE *in);
+void csv_reader_free(csv_reader *r);
+/* The next row's fields (NUL-terminated, valid until the next call); NULL at
+ * the end. On a malformed row, *problem names the problem and the row is
+ * skipped. *line is the line the row starts on. */
+const char *const *csv_next(csv_reader *r, size_t *count, uint64_t *line, const char **problem);
+
+/* Writes a CSV event row as a Segment JSON object: columns type, timestamp,
+ * userId, anonymousId, messageId, event, name, category, groupId, and dotted
+ * columns (properties.seconds, traits.email, context.campaign.source) nested.
+ * Cells that read as numbers or true/false become JSON numbers and booleans. */
+void csv_event_to_json(const char *const *header, const char *const *row, size_t count, strbuf *out);
+
+#endif
