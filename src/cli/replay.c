@@ -91,15 +91,23 @@ static void on_transition(void *ctx, const transition *t)
     fwrite(r->line.data, 1, r->line.len, stdout);
 }
 
+/* Groups rejections by their message, without the quoted value at its end
+ * and with numbers as N: "invalid JSON at byte N". */
 static void count_rejection(replay *r, const char *what)
 {
     r->rejected++;
-    /* group by the message up to its first quote or digit-bearing detail */
     char key[64];
-    size_t n = strcspn(what, "\":0123456789");
-    if (n >= sizeof key) n = sizeof key - 1;
-    memcpy(key, what, n);
-    while (n && key[n - 1] == ' ') n--;
+    size_t n = 0;
+    const char *cut = strstr(what, ": \"");
+    size_t len = cut ? (size_t)(cut - what) : strlen(what);
+    for (size_t i = 0; i < len && n < sizeof key - 1; i++) {
+        bool digit = what[i] >= '0' && what[i] <= '9';
+        if (digit && (n == 0 || key[n - 1] == ' ' || key[n - 1] == 'N')) {
+            if (n == 0 || key[n - 1] != 'N') key[n++] = 'N';
+            continue;
+        }
+        key[n++] = what[i];
+    }
     key[n] = '\0';
     for (unsigned i = 0; i < r->reason_count; i++) {
         if (strcmp(r->reasons[i].what, key) == 0) {

@@ -114,10 +114,13 @@ void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
             uint16_t s = l->hits[i].signal;
             if (++counts[s] > counts[busiest]) busiest = s;
         }
-        int oldest = -1;
-        for (uint8_t i = 0; i < l->hit_count; i++)
-            if (l->hits[i].signal == busiest && (oldest < 0 || l->hits[i].t < l->hits[oldest].t))
-                oldest = i;
+        uint8_t oldest = 0; /* the busiest signal has at least one hit: this is overwritten */
+        bool found = false;
+        for (uint8_t i = 0; i < l->hit_count; i++) {
+            if (l->hits[i].signal != busiest || (found && l->hits[i].t >= l->hits[oldest].t)) continue;
+            oldest = i;
+            found = true;
+        }
         l->hits[oldest] = l->hits[--l->hit_count];
     }
     hit *h = &l->hits[l->hit_count++];

@@ -54,16 +54,15 @@ const char *const *csv_next(csv_reader *r, size_t *count, uint64_t *line, const 
         r->line++;
         *line = r->line;
         size_t n = 0, used = 0;
-        bool quoted = false, field_start = true, bad = false, done = false;
+        bool quoted = false, field_start = true, bad = false;
         r->fields[0] = r->row;
-        while (!done) {
+        for (;;) {
             c = next_char(r);
             if (c == EOF) {
                 if (quoted) {
                     *problem = "a quoted field is never closed";
                     bad = true;
                 }
-                done = true;
                 break;
             }
             if (quoted) {
@@ -89,10 +88,7 @@ const char *const *csv_next(csv_reader *r, size_t *count, uint64_t *line, const 
                     *problem = "more than 128 columns";
                     bad = true;
                 }
-                if (c == '\n') {
-                    done = true;
-                    break;
-                }
+                if (c == '\n') break;
                 if (!bad) r->fields[n] = r->row + used;
                 field_start = true;
                 continue;

@@ -57,19 +57,20 @@ static bool equals_folded(str a, const char *b)
     return true;
 }
 
-/* Lower-case phrases, matched anywhere in the subject. */
+/* Lower-case phrases (UTF-8), matched anywhere in the subject. Only ASCII
+ * letters are folded, so accented letters are written in lower case here. */
 static const char *const subject_phrases[] = {
     /* English */
     "out of office", "out of the office", "automatic reply", "auto-reply", "autoreply",
     "auto reply", "on vacation", "on leave", "away from the office",
     /* German */
-    "abwesenheitsnotiz", "automatische antwort", "nicht im b\xc3\xbc" "ro", "abwesend",
+    "abwesenheitsnotiz", "automatische antwort", "nicht im büro", "abwesend",
     /* French */
-    "absence du bureau", "r\xc3\xa9" "ponse automatique", "absent du bureau", "en cong\xc3\xa9",
+    "absence du bureau", "réponse automatique", "absent du bureau", "en congé",
     /* Spanish */
-    "fuera de la oficina", "respuesta autom\xc3\xa1tica", "de vacaciones",
+    "fuera de la oficina", "respuesta automática", "de vacaciones",
     /* Portuguese */
-    "fora do escrit\xc3\xb3rio", "resposta autom\xc3\xa1tica", "aus\xc3\xaancia", "de f\xc3\xa9rias",
+    "fora do escritório", "resposta automática", "ausência", "de férias",
     /* delivery failures */
     "undeliverable", "delivery status notification", "mail delivery failed", "returned mail",
     "delivery failure", "failure notice",
@@ -82,8 +83,8 @@ static const char *const body_phrases[] = {
     "limited access to email", "will respond when i return", "this is an automatic reply",
     "ich bin bis", "ich bin derzeit nicht", "ich bin ab dem",
     "je suis absent", "je suis actuellement absent", "je serai absent",
-    "estoy fuera de la oficina", "estar\xc3\xa9 fuera", "actualmente estoy fuera",
-    "estou fora do escrit\xc3\xb3rio", "estarei ausente", "estou de f\xc3\xa9rias",
+    "estoy fuera de la oficina", "estaré fuera", "actualmente estoy fuera",
+    "estou fora do escritório", "estarei ausente", "estou de férias",
     "message could not be delivered", "delivery has failed",
 };
 
