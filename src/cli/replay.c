@@ -30,6 +30,8 @@ typedef struct replay {
     uint64_t bytes_total, bytes_done;
     bool progress;
     int code;
+    reorder *held;   /* with --lateness: lines waiting for their turn */
+    char *scratch;   /* a copy to decode while the original waits */
 } replay;
 
 static void csv_field(strbuf *out, const char *s)
@@ -140,6 +142,51 @@ static bool apply(replay *r, const event *ev, const engine_sink *sink)
     return true;
 }
 
+/* Decodes and applies one line; a refused line is reported and counted. */
+static bool apply_line(replay *r, char *text, size_t len, const char *name, uint64_t line_no,
+                       const engine_sink *sink)
+{
+    event ev;
+    decode_error err;
+    if (!decoder_decode(r->d, text, len, &ev, &err)) {
+        fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, err.offset + 1, err.what);
+        count_rejection(r, err.what);
+        return true;
+    }
+    return apply(r, &ev, sink);
+}
+
+/* With a lateness, a valid line waits in the buffer and lines that are due
+ * are applied in time order. */
+static bool hold_line(replay *r, char *text, size_t len, const char *name, uint64_t line_no,
+                      const engine_sink *sink)
+{
+    memcpy(r->scratch, text, len + 1);
+    event ev;
+    decode_error err;
+    if (!decoder_decode(r->d, r->scratch, len, &ev, &err)) {
+        fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, err.offset + 1, err.what);
+        count_rejection(r, err.what);
+        return true;
+    }
+    if (!reorder_push(r->held, ev.timestamp, text, len, line_no)) {
+        fprintf(stderr, "baton replay: out of memory\n");
+        r->code = EXIT_INTERNAL;
+        return false;
+    }
+    return true;
+}
+
+static bool release_due(replay *r, bool drain, const char *name, const engine_sink *sink)
+{
+    char *text;
+    size_t len;
+    uint64_t line_no;
+    while ((text = reorder_pop(r->held, drain, &len, &line_no)))
+        if (!apply_line(r, text, len, name, line_no, sink)) return false;
+    return true;
+}
+
 static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sink *sink)
 {
     line_reader *lr = line_reader_new(in);
@@ -163,20 +210,12 @@ static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sin
         }
         if (len == 0 || strspn(text, " \t") == len) continue;
         r->read++;
-        event ev;
-        decode_error err;
-        if (!decoder_decode(r->d, text, len, &ev, &err)) {
-            fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, err.offset + 1,
-                    err.what);
-            count_rejection(r, err.what);
-            continue;
-        }
-        if (!apply(r, &ev, sink)) {
-            ok = false;
-            break;
-        }
+        if (r->held) ok = hold_line(r, text, len, name, line_no, sink) && release_due(r, false, name, sink);
+        else ok = apply_line(r, text, len, name, line_no, sink);
+        if (!ok) break;
         if ((r->read & 0xFFFFF) == 0) show_progress(r, false);
     }
+    if (ok && r->held) ok = release_due(r, true, name, sink);
     if (line_reader_error(lr)) {
         fprintf(stderr, "%s: read error\n", name);
         r->code = EXIT_IO;
@@ -301,6 +340,7 @@ int cmd_replay(int argc, char **argv)
     const char *contract_path = NULL, *accounts = NULL, *input_format = NULL;
     replay r = {.format = FORMAT_JSON};
     engine_options opt = {0};
+    duration_ms lateness = 0;
     int first = 1;
     for (; first < argc; first++) {
         const char *a = argv[first];
@@ -326,7 +366,7 @@ int cmd_replay(int argc, char **argv)
             input_format = v;
             first++;
         } else if (strcmp(a, "--lateness") == 0 && v) {
-            if (!duration_parse(v, strlen(v), &opt.lateness))
+            if (!duration_parse(v, strlen(v), &lateness))
                 return cli_usage_error("replay", "--lateness takes a duration such as 10m, not '%s'", v);
             first++;
         } else if (strcmp(a, "--dedupe-window") == 0 && v) {
@@ -350,7 +390,11 @@ int cmd_replay(int argc, char **argv)
     r.e = engine_new(c, &opt);
     r.d = decoder_new(c);
     strbuf_init(&r.line);
-    if (!r.e || !r.d) {
+    if (lateness > 0) {
+        r.held = reorder_new(lateness);
+        r.scratch = mem_alloc(INGEST_MAX_EVENT_BYTES + 1);
+    }
+    if (!r.e || !r.d || (lateness > 0 && (!r.held || !r.scratch))) {
         fprintf(stderr, "baton replay: out of memory\n");
         code = EXIT_INTERNAL;
         goto done;
@@ -388,6 +432,8 @@ int cmd_replay(int argc, char **argv)
     code = r.code; /* rejected lines are reported and counted, not fatal */
 done:
     strbuf_free(&r.line);
+    reorder_free(r.held);
+    mem_free(r.scratch);
     decoder_free(r.d);
     engine_free(r.e);
     contract_free(c);

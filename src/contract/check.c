@@ -286,9 +286,57 @@ static void resolve_field(checker *k, node *n)
         fail_at(k, n, ERR_LIMIT, "more than %d distinct fields read", CONTRACT_MAX_FIELDS);
 }
 
-/* A macro's body is checked once where it is defined, with the freedom of a
- * gate; each use in a narrower context checks it again quietly and reports
- * at the use what that context cannot have. */
+/* What a checked body reads that a narrower context may not: the first
+ * construct of each sort. Linear in the body: nested macros bring their own
+ * summaries, computed when they were checked. */
+static void summarise(const contract *c, const node *n, const char **event, const char **history)
+{
+    switch (n->kind) {
+    case N_NAME:
+        switch (n->ref) {
+        case REF_FIELD:
+            if (!*event && c->fields[n->index].scope == SCOPE_EVENT) *event = "event fields";
+            break;
+        case REF_SIGNAL: if (!*history) *history = "other signals"; break;
+        case REF_FIT: if (!*history) *history = "fit predicates"; break;
+        case REF_SCORE: if (!*history) *history = "score"; break;
+        case REF_POINTS: if (!*history) *history = "points"; break;
+        case REF_NOW: if (!*history) *history = "now"; break;
+        case REF_MACRO: {
+            const macro_def *m = &c->macros[n->index];
+            if (!*event) *event = m->needs_event;
+            if (!*history) *history = m->needs_history;
+            break;
+        }
+        default: break;
+        }
+        break;
+    case N_CALL:
+        if (strcmp(n->lit.str.s, "exists") == 0) {
+            summarise(c, n->args[0], event, history);
+        } else if (!*history) {
+            static const char *const calls[] = {"count()", "last()", "since()", "distinct()"};
+            for (size_t i = 0; i < ARRAY_LEN(calls); i++)
+                if (strncmp(calls[i], n->lit.str.s, n->lit.str.len) == 0 && calls[i][n->lit.str.len] == '(')
+                    *history = calls[i];
+        }
+        break;
+    case N_NOT:
+    case N_NEG: summarise(c, n->a, event, history); break;
+    case N_BINARY:
+        summarise(c, n->a, event, history);
+        summarise(c, n->b, event, history);
+        break;
+    case N_LIST:
+        for (uint32_t i = 0; i < n->nargs; i++) summarise(c, n->args[i], event, history);
+        break;
+    default: break;
+    }
+}
+
+/* A macro's body is checked once, where it is defined, with the freedom of a
+ * gate; a use in a narrower context is judged by the body's summary, and
+ * reported at the use. Checking once keeps nested macros linear. */
 static void check_macro(checker *k, node *n, uint32_t index)
 {
     macro_def *m = &k->c->macros[index];
@@ -301,31 +349,22 @@ static void check_macro(checker *k, node *n, uint32_t index)
     if (m->state == 0) {
         m->state = 1;
         m->ok = check_expr(k->c, k->errs, &m->body, CTX_GATE, TY_LIST);
+        if (m->ok) summarise(k->c, m->body.root, &m->needs_event, &m->needs_history);
         m->state = 2;
     }
     if (!m->ok) {
         k->ok = false; /* the body's own errors are already reported */
         return;
     }
-    if (k->ctx != CTX_GATE && k->ctx != CTX_TEMPLATE_LEAD) {
-        errors *scratch = arena_alloc(k->c->arena, sizeof *scratch);
-        if (!scratch) {
-            fail_at(k, n, ERR_NOMEM, "out of memory");
-            return;
-        }
-        errors_init(scratch, k->errs->path, k->errs->source, k->errs->source_len);
-        checker inner = {.c = k->c, .errs = scratch, .e = &m->body, .ctx = k->ctx, .ok = true};
-        m->state = 1;
-        check_node(&inner, m->body.root);
-        m->state = 2;
-        if (!inner.ok) {
-            error *err = fail_at(k, n, ERR_NAME, "macro '%s' cannot be used in %s: %s", m->name,
-                                 context_noun(k->ctx),
-                                 scratch->count ? scratch->list[0].msg : "it reads history");
-            const char *hint = context_hint(k->ctx);
-            if (err && hint) error_hint(err, "%s", hint);
-            return;
-        }
+    const char *missing = NULL;
+    if (!sees_event(k->ctx) && m->needs_event) missing = m->needs_event;
+    else if (!sees_history(k->ctx) && m->needs_history) missing = m->needs_history;
+    if (missing) {
+        error *err = fail_at(k, n, ERR_NAME, "macro '%s' cannot be used in %s: it uses %s", m->name,
+                             context_noun(k->ctx), missing);
+        const char *hint = context_hint(k->ctx);
+        if (err && hint) error_hint(err, "%s", hint);
+        return;
     }
     n->type = m->body.root->type;
 }
@@ -881,21 +920,24 @@ static bool threshold_implies(const node *b, const node *a)
     return x < y || (x == y && (b->op == OP_LT || a->op == OP_LE));
 }
 
-static bool implies(const contract *c, const node *b, const node *a, int depth)
+/* Does b imply a? `budget` bounds the work: nested macros could otherwise
+ * make the search exponential. Out of budget, the answer is "not proven". */
+static bool implies(const contract *c, const node *b, const node *a, int depth, unsigned *budget)
 {
-    if (depth > CONTRACT_MAX_DEPTH) return false;
+    if (depth > CONTRACT_MAX_DEPTH || *budget == 0) return false;
+    --*budget;
     b = unmacro(c, b);
     a = unmacro(c, a);
     if (a->kind == N_BOOL && a->lit.b) return true;
     if (same_node(b, a) || threshold_implies(b, a)) return true;
     if (a->kind == N_BINARY && a->op == OP_OR)
-        if (implies(c, b, a->a, depth + 1) || implies(c, b, a->b, depth + 1)) return true;
+        if (implies(c, b, a->a, depth + 1, budget) || implies(c, b, a->b, depth + 1, budget)) return true;
     if (a->kind == N_BINARY && a->op == OP_AND)
-        if (implies(c, b, a->a, depth + 1) && implies(c, b, a->b, depth + 1)) return true;
+        if (implies(c, b, a->a, depth + 1, budget) && implies(c, b, a->b, depth + 1, budget)) return true;
     if (b->kind == N_BINARY && b->op == OP_AND)
-        if (implies(c, b->a, a, depth + 1) || implies(c, b->b, a, depth + 1)) return true;
+        if (implies(c, b->a, a, depth + 1, budget) || implies(c, b->b, a, depth + 1, budget)) return true;
     if (b->kind == N_BINARY && b->op == OP_OR)
-        if (implies(c, b->a, a, depth + 1) && implies(c, b->b, a, depth + 1)) return true;
+        if (implies(c, b->a, a, depth + 1, budget) && implies(c, b->b, a, depth + 1, budget)) return true;
     return false;
 }
 
@@ -907,7 +949,8 @@ void check_gates_reachable(contract *c, errors *errs)
         for (uint32_t i = 0; i < j; i++) {
             const gate_def *earlier = &c->gates[i];
             if (!earlier->e.when.root || strcmp(earlier->info.name, later->info.name) == 0) continue;
-            if (!implies(c, later->e.when.root, earlier->e.when.root, 0)) continue;
+            unsigned budget = 20000;
+            if (!implies(c, later->e.when.root, earlier->e.when.root, 0, &budget)) continue;
             uint32_t line, col;
             errors_position(errs, earlier->e.offset, &line, &col);
             error *err = errors_add(errs, ERR_UNREACHABLE, later->e.offset,

@@ -11,6 +11,8 @@ typedef struct compiler {
     contract *c;
     errors *errs;
     const expr *e;
+    const expr *top;       /* the expression being compiled, macros aside */
+    const node *top_node;
     insn code[CONTRACT_MAX_PROGRAM];
     uint32_t len;
     uint32_t depth, max_depth; /* stack depth now and at most */
@@ -28,7 +30,15 @@ static void fail(compiler *k, const node *n, enum error_code code, const char *m
 static uint32_t emit(compiler *k, const node *at, uint8_t op, uint32_t arg, int stack_delta)
 {
     if (k->len == CONTRACT_MAX_PROGRAM) {
-        fail(k, at, ERR_LIMIT, "expression compiles to too many instructions");
+        /* reported where the expression is written, not inside a macro */
+        k->e = k->top;
+        error *err = NULL;
+        if (k->ok)
+            err = errors_add(k->errs, ERR_LIMIT, expr_offset(k->top, k->top_node->start), k->top_node->len,
+                             "this condition compiles to more than %d instructions", CONTRACT_MAX_PROGRAM);
+        if (err) error_hint(err, "macros are copied where they are used; nest fewer of them");
+        k->ok = false;
+        (void)at;
         return 0;
     }
     insn *i = &k->code[k->len];
@@ -323,7 +333,8 @@ program *compile_subterm(contract *c, errors *errs, const expr *e, const node *r
     }
     k->c = c;
     k->errs = errs;
-    k->e = e;
+    k->e = k->top = e;
+    k->top_node = root;
     k->len = k->depth = k->max_depth = k->nesting = 0;
     k->ok = true;
     compile_node(k, root);
@@ -358,9 +369,10 @@ static bool worth_explaining(const node *n)
     }
 }
 
-/* Adds the terms of a condition, outermost first, down to fields. */
+/* Adds the terms of a condition, outermost first, down to fields. Each
+ * macro is opened once per gate, so shared macros cost nothing twice. */
 static void collect_terms(contract *c, errors *errs, const expr *e, const node *n, term_info *terms,
-                          uint32_t *count, unsigned depth)
+                          uint32_t *count, unsigned depth, uint8_t *opened)
 {
     if (*count >= CONTRACT_MAX_TERMS || depth > CONTRACT_MAX_DEPTH) return;
     if (worth_explaining(n)) {
@@ -380,16 +392,18 @@ static void collect_terms(contract *c, errors *errs, const expr *e, const node *
     }
     switch (n->kind) {
     case N_NOT:
-    case N_NEG: collect_terms(c, errs, e, n->a, terms, count, depth + 1); break;
+    case N_NEG: collect_terms(c, errs, e, n->a, terms, count, depth + 1, opened); break;
     case N_BINARY:
-        collect_terms(c, errs, e, n->a, terms, count, depth + 1);
+        collect_terms(c, errs, e, n->a, terms, count, depth + 1, opened);
         if (n->op != OP_IN && n->op != OP_NOT_IN && n->op != OP_MENTIONS && n->op != OP_MATCHES)
-            collect_terms(c, errs, e, n->b, terms, count, depth + 1);
+            collect_terms(c, errs, e, n->b, terms, count, depth + 1, opened);
         break;
     case N_NAME:
-        if (n->ref == REF_MACRO && c->macros[n->index].body.root)
+        if (n->ref == REF_MACRO && c->macros[n->index].body.root && !opened[n->index]) {
+            opened[n->index] = 1;
             collect_terms(c, errs, &c->macros[n->index].body, c->macros[n->index].body.root, terms,
-                          count, depth + 1);
+                          count, depth + 1, opened);
+        }
         break;
     default: break;
     }
@@ -399,7 +413,8 @@ void compile_terms(contract *c, errors *errs, gate_def *g)
 {
     term_info terms[CONTRACT_MAX_TERMS];
     uint32_t count = 0;
-    collect_terms(c, errs, &g->e.when, g->e.when.root, terms, &count, 0);
+    uint8_t opened[CONTRACT_MAX_MACROS] = {0};
+    collect_terms(c, errs, &g->e.when, g->e.when.root, terms, &count, 0, opened);
     term_info *copy = arena_alloc(c->arena, (count ? count : 1) * sizeof *copy);
     if (!copy) return;
     memcpy(copy, terms, count * sizeof *copy);

@@ -309,6 +309,9 @@ typedef struct macro_def {
     expr body;
     uint8_t state;         /* checker: 0 new, 1 checking, 2 done */
     bool ok;               /* the body checked clean */
+    /* What the body needs that some contexts lack, for the use sites: the
+     * first such construct, or NULL. Macros are checked once, not per use. */
+    const char *needs_event, *needs_history;
 } macro_def;
 
 typedef struct named_expr {

@@ -166,8 +166,10 @@ void value_to_json(const value *v, strbuf *out)
     }
 }
 
-static void render(const template_info *t, const eval_env *env, const template_vars *vars, strbuf *out)
+/* Renders a template; false when some hole had no value (and printed nothing). */
+static bool render(const template_info *t, const eval_env *env, const template_vars *vars, strbuf *out)
 {
+    bool complete = true;
     for (uint32_t i = 0; i < t->count; i++) {
         const template_part *p = &t->parts[i];
         if (p->text) {
@@ -184,12 +186,14 @@ static void render(const template_info *t, const eval_env *env, const template_v
         case TW_TOPIC: word = vars ? vars->topic : NULL; break;
         default: {
             value v = program_eval(p->prog, env);
+            complete &= v.type != VAL_NULL;
             value_to_text(&v, out);
             continue;
         }
         }
         if (word) strbuf_puts(out, word);
     }
+    return complete;
 }
 
 void contract_render_did(const contract *c, const eval_env *env, const template_vars *vars, strbuf *out)
@@ -207,9 +211,11 @@ void contract_render_asks(const contract *c, const eval_env *env, const template
 void contract_render_signal(const contract *c, size_t signal, const eval_env *env, strbuf *out)
 {
     const signal_def *s = &c->signals[signal];
-    if (s->describe) {
-        render(s->describe, env, NULL, out);
-        return;
-    }
+    size_t start = out->len;
+    if (s->describe && render(s->describe, env, NULL, out)) return;
+    /* no description, or one with a hole the event did not fill: the name */
+    out->len = start;
+    out->oom = false;
+    if (out->data) out->data[start] = '\0';
     for (const char *p = s->info.name; *p; p++) strbuf_putc(out, *p == '_' ? ' ' : *p);
 }

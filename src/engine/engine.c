@@ -401,7 +401,7 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
         }
         if (nomem) return APPLY_NOMEM;
     }
-    if (ev->timestamp < e->newest - e->opt.lateness) e->stats.late++;
+    if (ev->timestamp < e->newest) e->stats.late++;
     if (ev->timestamp > e->newest) e->newest = ev->timestamp;
     e->stats.applied++;
 

@@ -26,7 +26,6 @@ typedef struct engine engine;
 
 typedef struct engine_options {
     duration_ms dedupe_window; /* how long a messageId is remembered; default 7d */
-    duration_ms lateness;      /* events older than the newest minus this are late */
     uint64_t first_handoff;    /* number of the first handoff; default 1 */
 } engine_options;
 
@@ -88,7 +87,8 @@ typedef struct engine_sink {
 } engine_sink;
 
 typedef struct engine_stats {
-    uint64_t applied, duplicates, late, anonymous_merges;
+    uint64_t applied, duplicates, anonymous_merges;
+    uint64_t late; /* applied after an event with a later timestamp */
     uint64_t leads, accounts;
     uint64_t handoffs, needs_context, released;
     uint64_t *by_gate; /* contract_gate_count() entries, owned by the engine */

@@ -62,6 +62,21 @@ void line_reader_free(line_reader *r);
 char *line_reader_next(line_reader *r, size_t *len, uint64_t *line_no, bool *too_long);
 bool line_reader_error(const line_reader *r);
 
+/* ---- putting events in time order -------------------------------------------
+ * Holds each event line until no event earlier than it can still arrive
+ * within the lateness, then gives lines back in timestamp order (arrival
+ * order among equal timestamps). A line whose time is already behind the
+ * last one given back comes out at once: it is late. */
+typedef struct reorder reorder;
+
+reorder *reorder_new(duration_ms lateness);
+void reorder_free(reorder *r);
+/* Keeps a copy of the line; false when memory runs out. */
+bool reorder_push(reorder *r, time_ms t, const char *line, size_t len, uint64_t line_no);
+/* The next line due (all remaining ones when `drain`), NUL-terminated and
+ * writable until the next call; NULL when none is due. */
+char *reorder_pop(reorder *r, bool drain, size_t *len, uint64_t *line_no);
+
 /* ---- CSV -----------------------------------------------------------------------
  * RFC 4180 CSV: a header row, then rows; quoted fields may hold commas,
  * quotes ("") and newlines. Used for accounts and for the CSV event form. */
