@@ -63,10 +63,101 @@ static void compile_descriptions(contract *c, errors *errs, const ynode *signals
     }
 }
 
-/* Lists become bit sets over the final intern table. */
+/* A signal's guard: a conjunct of its condition that says which strings a
+ * field must hold — `event.name == "X"`, an `or` of such on one field, or
+ * `field in list`. Found on the top-level `and` chain only. */
+static bool guard_from(contract *c, const node *n, int32_t *slot, const char **strings, uint32_t *count)
+{
+    for (int guard = 0; n->kind == N_NAME && n->ref == REF_MACRO && guard < CONTRACT_MAX_DEPTH; guard++) {
+        if (!c->macros[n->index].body.root) return false;
+        n = c->macros[n->index].body.root;
+    }
+    if (n->kind != N_BINARY) return false;
+    if (n->op == OP_OR) {
+        int32_t left = -1, right = -1;
+        uint32_t before = *count;
+        if (!guard_from(c, n->a, &left, strings, count) || !guard_from(c, n->b, &right, strings, count) ||
+            left != right) {
+            *count = before;
+            return false;
+        }
+        *slot = left;
+        return true;
+    }
+    const node *field = n->a, *other = n->b;
+    if (n->op == OP_EQ && field->kind == N_STR) {
+        field = n->b;
+        other = n->a;
+    }
+    if (field->kind != N_NAME || field->ref != REF_FIELD) return false;
+    if (n->op == OP_EQ && other->kind == N_STR) {
+        if (*count == 16) return false;
+        strings[(*count)++] = other->lit.str.s;
+        *slot = (int32_t)field->index;
+        return true;
+    }
+    if (n->op == OP_IN && other->kind == N_NAME && other->ref == REF_LIST) {
+        const list_def *l = &c->lists[other->index];
+        if (*count + l->count > 16) return false;
+        for (uint32_t i = 0; i < l->count; i++) strings[(*count)++] = l->items[i];
+        *slot = (int32_t)field->index;
+        return true;
+    }
+    return false;
+}
+
+static void find_guard(contract *c, signal_def *s)
+{
+    s->guard_slot = -1;
+    const node *n = s->e.when.root;
+    if (!n || !s->e.prog) return;
+    /* walk the and-chain from the left */
+    const node *stack[CONTRACT_MAX_DEPTH];
+    int top = 0;
+    stack[top++] = n;
+    while (top > 0) {
+        const node *x = stack[--top];
+        if (x->kind == N_BINARY && x->op == OP_AND && top + 2 <= CONTRACT_MAX_DEPTH) {
+            stack[top++] = x->b;
+            stack[top++] = x->a;
+            continue;
+        }
+        int32_t slot = -1;
+        uint32_t count = 0;
+        if (guard_from(c, x, &slot, s->guard_strings, &count) && count > 0) {
+            s->guard_slot = slot;
+            s->guard_count = count;
+            return;
+        }
+    }
+}
+
+bool contract_signal_may_match(const contract *c, size_t signal, const value *fields)
+{
+    const signal_def *s = &c->signals[signal];
+    if (s->guard_slot < 0) return true;
+    const value *v = &fields[s->guard_slot];
+    if (v->type != VAL_STR) return false; /* a missing or non-text field fails the equality */
+    int32_t id = v->as.str.id;
+    if (id == STR_ID_UNKNOWN) id = contract_intern_find(c, v->as.str.s, v->as.str.len);
+    return id >= 0 && ((s->guard_bits[id >> 6] >> (id & 63)) & 1);
+}
+
+/* Lists and signal guards become bit sets over the final intern table. */
 static bool build_list_bits(contract *c)
 {
     uint32_t words = (c->string_count + 63) / 64;
+    for (uint32_t i = 0; i < c->signal_count; i++) {
+        signal_def *s = &c->signals[i];
+        find_guard(c, s);
+        if (s->guard_slot < 0) continue;
+        s->guard_bits = arena_zalloc(c->arena, (words ? words : 1) * sizeof *s->guard_bits);
+        if (!s->guard_bits) return false;
+        for (uint32_t j = 0; j < s->guard_count; j++) {
+            int32_t id = contract_intern_find(c, s->guard_strings[j], strlen(s->guard_strings[j]));
+            if (id >= 0) s->guard_bits[id >> 6] |= UINT64_C(1) << (id & 63);
+        }
+    }
     for (uint32_t i = 0; i < c->list_count; i++) {
         list_def *l = &c->lists[i];
         l->bits = arena_zalloc(c->arena, (words ? words : 1) * sizeof *l->bits);

@@ -106,6 +106,11 @@ typedef struct eval_env {
 
 #define CONTRACT_KIND_BASE 0x10000u
 
+/* False when a signal cannot hold for these field values, judged by a cheap
+ * guard the compiler derived from its condition (the event name or page
+ * category it requires); true means "run its program". */
+bool contract_signal_may_match(const contract *c, size_t signal, const value *fields);
+
 /* Runs a program; the result is VAL_NULL when it reads a missing field in a
  * way that decides the outcome. Never allocates. */
 value program_eval(const program *p, const eval_env *env);

@@ -325,6 +325,11 @@ typedef struct signal_def {
     signal_info info;
     named_expr e;
     template_info *describe;
+    /* guard: the signal needs field `guard_slot` to be one of these strings */
+    int32_t guard_slot;         /* -1: no guard */
+    const char *guard_strings[16];
+    uint32_t guard_count;
+    uint64_t *guard_bits;       /* over intern ids, built with the list bits */
 } signal_def;
 
 typedef struct gate_def {

@@ -96,9 +96,16 @@ static token lex_number(lexer *lx, uint32_t start)
         if (fraction)
             return fail(start, i, "a duration must be a whole number",
                         "use a smaller unit: 90m rather than 1.5h");
-        if (!duration_parse(s + start, i - start, &t.ms))
+        if (!duration_parse(s + start, i - start, &t.ms)) {
+            char one[8] = "1";
+            duration_ms unit;
+            size_t ulen = i - digits_end < sizeof one - 2 ? i - digits_end : sizeof one - 2;
+            memcpy(one + 1, s + digits_end, ulen);
+            if (i - digits_end == ulen && duration_parse(one, ulen + 1, &unit))
+                return fail(start, i, "duration too large", "windows and ages are measured in days or weeks");
             return fail(digits_end, i, "unknown duration unit",
                         "units are ms, s, m, h, d and w, as in 90s, 4h or 14d");
+        }
         return t;
     }
     token t = make(T_NUMBER, start, i);

@@ -177,10 +177,30 @@ static ynode *load_node(yloader *ld, yaml_event_t *ev, unsigned depth)
     }
 }
 
+/* libyaml also breaks lines at a lone CR, NEL, LS and PS; positions here
+ * count LF only, so such files are refused rather than misreported. */
+static bool odd_line_breaks(errors *errs, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        const unsigned char *s = (const unsigned char *)text + i;
+        const char *what = NULL;
+        if (s[0] == '\r' && (i + 1 == len || s[1] != '\n')) what = "a carriage return (CR) without a line feed";
+        else if (s[0] == 0xC2 && i + 1 < len && s[1] == 0x85) what = "a NEL line break (U+0085)";
+        else if (s[0] == 0xE2 && i + 2 < len && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9))
+            what = s[2] == 0xA8 ? "a line separator (U+2028)" : "a paragraph separator (U+2029)";
+        if (!what) continue;
+        error *err = errors_add(errs, ERR_YAML, (uint32_t)i, 1, "the file breaks a line with %s", what);
+        error_hint(err, "save the contract with LF (or CRLF) line endings");
+        return true;
+    }
+    return false;
+}
+
 ynode *yaml_load(arena *a, errors *errs, const char *text, size_t len)
 {
     yloader ld = {.a = a, .errs = errs, .text = text, .len = len};
     ynode *root = NULL;
+    if (odd_line_breaks(errs, text, len)) return NULL;
 
     uint32_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += text[i] == '\n';

@@ -418,7 +418,7 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     account *a = e->cur_account;
     size_t signals = contract_signal_count(c);
     for (size_t s = 0; s < signals; s++) {
-        bool now = program_holds(contract_signal(c, s)->when, &env);
+        bool now = contract_signal_may_match(c, s, e->fields) && program_holds(contract_signal(c, s)->when, &env);
         e->signal_now[s] = now;
         if (!now) continue;
         lead_add_hit(e, l, (uint32_t)s, ev->timestamp);

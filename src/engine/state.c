@@ -108,8 +108,9 @@ void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
         l->hit_count = kept;
     }
     if (l->hit_count == LEAD_MAX_HITS) {
-        uint8_t counts[CONTRACT_MAX_SIGNALS] = {0};
-        uint16_t busiest = 0;
+        uint8_t counts[CONTRACT_MAX_SIGNALS];
+        for (uint8_t i = 0; i < l->hit_count; i++) counts[l->hits[i].signal] = 0;
+        uint16_t busiest = l->hits[0].signal;
         for (uint8_t i = 0; i < l->hit_count; i++) {
             uint16_t s = l->hits[i].signal;
             if (++counts[s] > counts[busiest]) busiest = s;

@@ -536,7 +536,7 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
     static const char *const types[] = {"track", "page", "identify", "group", "screen"};
     int ti = -1;
     for (int i = 0; i < 5 && type.s; i++)
-        if (str_eq(type, types[i])) ti = i;
+        if (str_eq_n(type, types[i], strlen(types[i]))) ti = i;
     if (!type.s) {
         fail(&x, 0, "missing \"type\" (track, page, identify, group or screen)");
         return false;

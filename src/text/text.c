@@ -36,9 +36,8 @@ str text_last_question(str text)
 }
 
 /* Case-insensitive (ASCII) search for a needle in a haystack. */
-static bool contains_folded(str hay, const char *needle)
+static bool contains_folded(str hay, const char *needle, size_t n)
 {
-    size_t n = strlen(needle);
     if (n == 0 || n > hay.len) return false;
     for (size_t i = 0; i + n <= hay.len; i++) {
         size_t j = 0;
@@ -59,33 +58,40 @@ static bool equals_folded(str a, const char *b)
 
 /* Lower-case phrases (UTF-8), matched anywhere in the subject. Only ASCII
  * letters are folded, so accented letters are written in lower case here. */
-static const char *const subject_phrases[] = {
+typedef struct phrase {
+    const char *text;
+    size_t len;
+} phrase;
+
+#define P(s) {s, sizeof(s) - 1}
+
+static const phrase subject_phrases[] = {
     /* English */
-    "out of office", "out of the office", "automatic reply", "auto-reply", "autoreply",
-    "auto reply", "on vacation", "on leave", "away from the office",
+    P("out of office"), P("out of the office"), P("automatic reply"), P("auto-reply"), P("autoreply"),
+    P("auto reply"), P("on vacation"), P("on leave"), P("away from the office"),
     /* German */
-    "abwesenheitsnotiz", "automatische antwort", "nicht im büro", "abwesend",
+    P("abwesenheitsnotiz"), P("automatische antwort"), P("nicht im büro"), P("abwesend"),
     /* French */
-    "absence du bureau", "réponse automatique", "absent du bureau", "en congé",
+    P("absence du bureau"), P("réponse automatique"), P("absent du bureau"), P("en congé"),
     /* Spanish */
-    "fuera de la oficina", "respuesta automática", "de vacaciones",
+    P("fuera de la oficina"), P("respuesta automática"), P("de vacaciones"),
     /* Portuguese */
-    "fora do escritório", "resposta automática", "ausência", "de férias",
+    P("fora do escritório"), P("resposta automática"), P("ausência"), P("de férias"),
     /* delivery failures */
-    "undeliverable", "delivery status notification", "mail delivery failed", "returned mail",
-    "delivery failure", "failure notice",
+    P("undeliverable"), P("delivery status notification"), P("mail delivery failed"), P("returned mail"),
+    P("delivery failure"), P("failure notice"),
 };
 
 /* Lower-case phrases that mark a body as an auto-response. */
-static const char *const body_phrases[] = {
-    "i am out of the office", "i'm out of the office", "i am out of office", "i'm out of office",
-    "i am currently out", "i'm currently out", "i will be out of the office", "on annual leave",
-    "limited access to email", "will respond when i return", "this is an automatic reply",
-    "ich bin bis", "ich bin derzeit nicht", "ich bin ab dem",
-    "je suis absent", "je suis actuellement absent", "je serai absent",
-    "estoy fuera de la oficina", "estaré fuera", "actualmente estoy fuera",
-    "estou fora do escritório", "estarei ausente", "estou de férias",
-    "message could not be delivered", "delivery has failed",
+static const phrase body_phrases[] = {
+    P("i am out of the office"), P("i'm out of the office"), P("i am out of office"), P("i'm out of office"),
+    P("i am currently out"), P("i'm currently out"), P("i will be out of the office"), P("on annual leave"),
+    P("limited access to email"), P("will respond when i return"), P("this is an automatic reply"),
+    P("ich bin bis"), P("ich bin derzeit nicht"), P("ich bin ab dem"),
+    P("je suis absent"), P("je suis actuellement absent"), P("je serai absent"),
+    P("estoy fuera de la oficina"), P("estaré fuera"), P("actualmente estoy fuera"),
+    P("estou fora do escritório"), P("estarei ausente"), P("estou de férias"),
+    P("message could not be delivered"), P("delivery has failed"),
 };
 
 bool text_reply_is_automatic(const reply_facts *f)
@@ -97,8 +103,8 @@ bool text_reply_is_automatic(const reply_facts *f)
     for (size_t i = 0; i < ARRAY_LEN(precedences); i++)
         if (equals_folded(f->precedence, precedences[i])) return true;
     for (size_t i = 0; i < ARRAY_LEN(subject_phrases); i++)
-        if (contains_folded(f->subject, subject_phrases[i])) return true;
+        if (contains_folded(f->subject, subject_phrases[i].text, subject_phrases[i].len)) return true;
     for (size_t i = 0; i < ARRAY_LEN(body_phrases); i++)
-        if (contains_folded(f->body, body_phrases[i])) return true;
+        if (contains_folded(f->body, body_phrases[i].text, body_phrases[i].len)) return true;
     return false;
 }

@@ -4,16 +4,35 @@
 #include <errno.h>
 #include <string.h>
 
+/* Mixes 64 bits so every input bit reaches every output bit. */
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= UINT64_C(0xd6e8feb86659fd93);
+    x ^= x >> 32;
+    x *= UINT64_C(0xd6e8feb86659fd93);
+    x ^= x >> 32;
+    return x;
+}
+
 uint64_t hash_bytes(const void *p, size_t n)
 {
-    /* FNV-1a, 64-bit: short keys, no adversary inside the contract. */
+    /* Eight bytes a step, each word multiplied into the state. Fast for the
+     * short keys baton hashes (ids, emails, domains); not meant to resist
+     * an adversary who picks keys to collide. */
     const unsigned char *s = p;
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= UINT64_C(0x100000001b3);
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ mix(w)) * UINT64_C(0xff51afd7ed558ccd);
+        s += 8;
+        n -= 8;
     }
-    return h;
+    uint64_t tail = 0;
+    memcpy(&tail, s, n);
+    h ^= mix(tail ^ ((uint64_t)n << 56));
+    return mix(h);
 }
 
 char *file_read(const char *path, size_t *len)

@@ -50,6 +50,7 @@ bool duration_parse(const char *s, size_t n, duration_ms *out)
                  {"w", 7 * MS_PER_DAY}};
     for (size_t u = 0; u < ARRAY_LEN(units); u++) {
         if (strlen(units[u].name) == ulen && memcmp(units[u].name, unit, ulen) == 0) {
+            if (v > INT64_MAX / units[u].ms) return false; /* past any representable time */
             *out = v * units[u].ms;
             return true;
         }

@@ -20,12 +20,12 @@ typedef struct str {
     uint32_t len;
 } str;
 
-static inline bool str_eq(str a, const char *b)
+static inline bool str_eq_n(str a, const char *b, size_t n)
 {
-    size_t n = 0;
-    while (b[n]) n++;
     return a.len == n && (n == 0 || __builtin_memcmp(a.s, b, n) == 0);
 }
+/* Compares with a string literal; its length is known at compile time. */
+#define str_eq(a, lit) str_eq_n((a), (lit), sizeof(lit) - 1)
 
 /* ---- allocation ---------------------------------------------------------
  * Every heap allocation in baton goes through these, so tests can count them
