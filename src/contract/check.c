@@ -863,6 +863,53 @@ bool check_expr(contract *c, errors *errs, expr *e, enum expr_context ctx, enum 
     return true;
 }
 
+/* ---- which gates need re-evaluating -------------------------------------------
+ * A condition is monotone when, with no new hit and no change of lead or
+ * account fields, the passing of time can only turn it from true to false:
+ * counts over windows shrink, `since` grows, points decay. */
+
+/* Reads nothing that changes between events except lead and account fields. */
+static bool static_only(const contract *c, const node *n)
+{
+    switch (n->kind) {
+    case N_BOOL: case N_NUM: case N_STR: case N_DUR: case N_TIME: case N_LIST: return true;
+    case N_NAME:
+        switch (n->ref) {
+        case REF_FIELD: return c->fields[n->index].scope != SCOPE_EVENT;
+        case REF_FIT: case REF_LIST: case REF_SCORE: return true;
+        case REF_MACRO: return c->macros[n->index].body.root && static_only(c, c->macros[n->index].body.root);
+        default: return false;
+        }
+    case N_NOT: case N_NEG: return static_only(c, n->a);
+    case N_BINARY: return static_only(c, n->a) && static_only(c, n->b);
+    default: return false;
+    }
+}
+
+static bool call_named(const node *n, const char *name)
+{
+    return n->kind == N_CALL && strcmp(n->lit.str.s, name) == 0;
+}
+
+bool expr_monotone(const contract *c, const node *n)
+{
+    for (int guard = 0; n->kind == N_NAME && n->ref == REF_MACRO && guard < CONTRACT_MAX_DEPTH; guard++) {
+        if (!c->macros[n->index].body.root) return false;
+        n = c->macros[n->index].body.root;
+    }
+    if (static_only(c, n)) return true;
+    if (n->kind == N_NAME) return n->ref == REF_SIGNAL; /* true only for the event that hit it */
+    if (n->kind != N_BINARY) return false;
+    if (n->op == OP_AND || n->op == OP_OR) return expr_monotone(c, n->a) && expr_monotone(c, n->b);
+    bool lower = n->op == OP_GE || n->op == OP_GT, upper = n->op == OP_LE || n->op == OP_LT;
+    if (!static_only(c, n->b)) return false;
+    const node *a = n->a;
+    if (lower && (call_named(a, "count") || call_named(a, "distinct"))) return true;
+    if (lower && a->kind == N_NAME && (a->ref == REF_POINTS || a->ref == REF_SCORE)) return true;
+    if (upper && call_named(a, "since")) return true;
+    return false;
+}
+
 /* ---- unreachable gates -----------------------------------------------------
  * Gate B can never fire when gate A comes first and A holds whenever B does
  * (B implies A). The test is structural and sound: it proves implication

@@ -83,6 +83,7 @@ int32_t contract_intern(contract *c, const char *s, uint32_t len)
     int32_t id = (int32_t)c->string_count++;
     c->strings[id] = copy;
     c->string_lens[id] = len;
+    if (len > c->longest_string) c->longest_string = len;
     uint32_t h = (uint32_t)hash_bytes(s, len) & c->intern_mask;
     while (c->intern_slots[h] >= 0) h = (h + 1) & c->intern_mask;
     c->intern_slots[h] = id;
@@ -91,7 +92,7 @@ int32_t contract_intern(contract *c, const char *s, uint32_t len)
 
 int32_t contract_intern_find(const contract *c, const char *s, size_t len)
 {
-    if (!c->intern_slots) return -1;
+    if (!c->intern_slots || len > c->longest_string) return -1; /* longer than every constant */
     uint32_t h = (uint32_t)hash_bytes(s, len) & c->intern_mask;
     for (;;) {
         int32_t id = c->intern_slots[h];

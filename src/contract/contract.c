@@ -41,6 +41,7 @@ static void compile_all(contract *c, errors *errs)
         g->info.source = g->e.when.text;
         g->info.require |= c->about.require;
         if (g->info.when) compile_terms(c, errs, g);
+        if (g->info.when) g->info.monotone = expr_monotone(c, g->e.when.root);
     }
     /* Macros nobody uses are still checked, so their mistakes show now. */
     for (uint32_t i = 0; i < c->macro_count; i++) {

@@ -167,6 +167,10 @@ typedef struct gate_info {
     const char *source; /* the condition as written */
     const term_info *terms;
     uint32_t term_count;
+    /* True when time alone cannot make the condition hold: only a new signal
+     * hit or a change of lead or account fields can. The engine need not
+     * re-evaluate such a gate for an event that changed neither. */
+    bool monotone;
 } gate_info;
 
 enum reason_action { REASON_NURTURE, REASON_STAGE, REASON_SUPPRESS, REASON_REROUTE };

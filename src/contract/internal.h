@@ -346,6 +346,7 @@ struct contract {
     const char **strings;
     uint32_t *string_lens;
     uint32_t string_count, string_cap;
+    uint32_t longest_string;
     int32_t *intern_slots;  /* open addressing over string ids */
     uint32_t intern_mask;
 
@@ -408,6 +409,8 @@ program *compile_subterm(contract *c, errors *errs, const expr *e, const node *r
 void compile_terms(contract *c, errors *errs, gate_def *g);
 /* The field slots a program reads. */
 void program_fields(contract *c, const program *p, const uint32_t **slots, uint32_t *count);
+/* True when time passing cannot turn the condition from false to true. */
+bool expr_monotone(const contract *c, const node *n);
 /* A field path in plain words ("the account's industry"), for explain. */
 const char *field_phrase(const char *path);
 /* Contract-wide checks run after every expression is checked. */

@@ -69,6 +69,8 @@ engine *engine_new(const contract *c, const engine_options *opt)
     if (!e->kind_of || !e->rank_of || !e->signal_now || !e->fit || !e->terms || !e->triggers ||
         !e->stats.by_gate)
         goto fail;
+    e->gates_monotone = true;
+    for (size_t g = 0; g < gates; g++) e->gates_monotone &= contract_gate(c, g)->monotone;
     for (size_t i = 0; i < signals; i++) {
         const signal_info *s = contract_signal(c, i);
         const kind_info *k = contract_kind(c, s->kind);
@@ -205,6 +207,7 @@ static void merge_leads(engine *e, lead *into, uint32_t into_index, lead *from)
     strmap_put(e->lead_ids, from->key, strlen(from->key), into_index);
     from->merged = true;
     from->hit_count = 0;
+    into->settled = false;
     e->stats.anonymous_merges++;
 }
 
@@ -270,6 +273,7 @@ static bool place_in_account(engine *e, lead *l, const event *ev)
     if (!key.len) return true;
     uint32_t index;
     if (!account_find_or_add(e, key.s, key.len, &index)) return false;
+    if (l->account != index) l->settled = false;
     l->account = index;
     return true;
 }
@@ -282,10 +286,13 @@ static bool keep_traits(engine *e, lead *l, const event *ev)
         if (v->type == VAL_NULL) continue;
         if (e->lead_slot[i] != UINT32_MAX && ev->type == EVENT_IDENTIFY) {
             if (!value_keep(e, &l->fields[e->lead_slot[i]], v)) return false;
+            l->settled = false;
         } else if (e->account_slot[i] != UINT32_MAX && ev->type == EVENT_GROUP && l->account != NO_ACCOUNT) {
             if (!value_keep(e, &e->accounts[l->account].fields[e->account_slot[i]], v)) return false;
+            e->accounts[l->account].version++;
         }
     }
+    if (ev->pain.len || ev->impact.len) l->settled = false;
     if (ev->pain.len && !(l->pain = pool_copy(e, ev->pain.s, ev->pain.len, ENGINE_MAX_TEXT))) return false;
     if (ev->impact.len && !(l->impact = pool_copy(e, ev->impact.s, ev->impact.len, ENGINE_MAX_TEXT)))
         return false;
@@ -439,6 +446,9 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate))
         handoff_release(e, sink, l, ev->timestamp);
     if (!eligible(l)) return APPLY_OK;
+    /* Nothing the gates read has changed since they last failed: they still fail. */
+    uint32_t account_version = a ? a->version : 0;
+    if (e->gates_monotone && l->settled && l->account_version == account_version) return APPLY_OK;
 
     size_t fits = contract_fit_count(c);
     for (size_t f = 0; f < fits; f++) e->fit[f] = program_holds(contract_fit(c, f)->when, &env);
@@ -446,8 +456,10 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     for (size_t g = 0; g < gates; g++) {
         if (!program_holds(contract_gate(c, g)->when, &env)) continue;
         handoff_make(e, sink, l, (uint32_t)g, ev, &env);
-        break;
+        return APPLY_OK;
     }
+    l->settled = true;
+    l->account_version = account_version;
     return APPLY_OK;
 }
 
@@ -488,6 +500,7 @@ bool engine_set_account(engine *e, const account_row *row)
                 v.as.str.id = contract_intern_find(e->c, text, v.as.str.len);
             }
             if (!value_keep(e, &a->fields[e->account_slot[f]], &v)) return false;
+            a->version++;
         }
     }
     return true;

@@ -31,6 +31,8 @@ typedef struct lead {
     bool merged;         /* folded into another lead by an identify */
     uint8_t hit_count, recent_count;
     uint16_t pending_gate; /* the gate of a needs-context handoff */
+    bool settled;        /* gates were evaluated and nothing they read has changed since */
+    uint32_t account_version; /* the account's version when the gates were evaluated */
     uint64_t handoff;    /* the current handoff's number, 0 when none */
     time_ms cooldown_until;
     const char *pain, *impact, *question;
@@ -53,11 +55,12 @@ typedef struct account {
     value *fields;       /* account-scope slots, in account_slot order */
     account_hit *hits;   /* ACCOUNT_MAX_HITS ring, allocated at the first hit */
     uint16_t hit_head, hit_count;
+    uint32_t version;    /* bumped by every hit and field change */
 } account;
 
 /* Remembers message ids for a window of event time, to drop duplicates. */
 typedef struct dedupe {
-    struct seen { uint64_t hash; uint32_t t; uint32_t unused; } *slots;
+    uint64_t *slots; /* hash tag | hour seen; 0 is empty */
     size_t cap, count;
     duration_ms window;
 } dedupe;
@@ -92,6 +95,7 @@ struct engine {
     uint32_t *kind_of;    /* per signal */
     uint8_t *rank_of;     /* per signal: how much its actions say */
     duration_ms retention;
+    bool gates_monotone; /* every gate is: a settled lead's gates need no re-evaluation */
 
     /* per-event scratch, sized once */
     value *fields;

@@ -53,6 +53,7 @@ void lifecycle_change(engine *e, const engine_sink *sink, lead *l, uint32_t to_s
     if (t.from_stage == t.to_stage && t.from_status == t.to_status) return;
     l->stage = (uint8_t)to_stage;
     l->status = to_status;
+    l->settled = false;
     (void)e;
     if (sink && sink->transition) sink->transition(sink->ctx, &t);
 }

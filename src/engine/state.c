@@ -86,6 +86,7 @@ account *account_find_or_add(engine *e, const char *key, size_t len, uint32_t *i
  * titles, industries and countries repeat across leads. */
 bool value_keep(engine *e, value *dst, const value *src)
 {
+    /* callers mark the owner unsettled */
     *dst = *src;
     if (src->type != VAL_STR) return true;
     const char *s = pool_intern(e, src->as.str.s, src->as.str.len);
@@ -95,37 +96,44 @@ bool value_keep(engine *e, value *dst, const value *src)
 }
 
 /* Records a hit. When the array is full, hits older than the retention go
- * first; then the oldest hit of the most frequent signal, so one noisy
- * signal cannot push out a rare one. */
-void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
+ * first; then the oldest hits of the most frequent signals, so one noisy
+ * signal cannot push out a rare one. Eviction frees LEAD_EVICT_BATCH slots at
+ * once, so a lead with a long history pays for it once in a while, not on
+ * every event. */
+#define LEAD_EVICT_BATCH 8
+
+static void evict_hits(engine *e, lead *l, time_ms now)
 {
-    uint32_t sec = (uint32_t)(t / MS_PER_SECOND);
-    if (l->hit_count == LEAD_MAX_HITS) {
-        uint32_t horizon = (uint32_t)((t - e->retention) / MS_PER_SECOND);
-        uint8_t kept = 0;
-        for (uint8_t i = 0; i < l->hit_count; i++)
-            if (l->hits[i].t > horizon) l->hits[kept++] = l->hits[i];
-        l->hit_count = kept;
-    }
-    if (l->hit_count == LEAD_MAX_HITS) {
-        uint8_t counts[CONTRACT_MAX_SIGNALS];
-        for (uint8_t i = 0; i < l->hit_count; i++) counts[l->hits[i].signal] = 0;
+    uint32_t horizon = (uint32_t)((now - e->retention) / MS_PER_SECOND);
+    uint8_t kept = 0;
+    for (uint8_t i = 0; i < l->hit_count; i++)
+        if (l->hits[i].t > horizon) l->hits[kept++] = l->hits[i];
+    l->hit_count = kept;
+    uint8_t counts[CONTRACT_MAX_SIGNALS];
+    for (uint8_t i = 0; i < l->hit_count; i++) counts[l->hits[i].signal] = 0;
+    for (uint8_t i = 0; i < l->hit_count; i++) counts[l->hits[i].signal]++;
+    while (l->hit_count > LEAD_MAX_HITS - LEAD_EVICT_BATCH) {
         uint16_t busiest = l->hits[0].signal;
-        for (uint8_t i = 0; i < l->hit_count; i++) {
-            uint16_t s = l->hits[i].signal;
-            if (++counts[s] > counts[busiest]) busiest = s;
-        }
-        uint8_t oldest = 0; /* the busiest signal has at least one hit: this is overwritten */
+        for (uint8_t i = 1; i < l->hit_count; i++)
+            if (counts[l->hits[i].signal] > counts[busiest]) busiest = l->hits[i].signal;
+        uint8_t oldest = 0;
         bool found = false;
         for (uint8_t i = 0; i < l->hit_count; i++) {
             if (l->hits[i].signal != busiest || (found && l->hits[i].t >= l->hits[oldest].t)) continue;
             oldest = i;
             found = true;
         }
+        counts[busiest]--;
         l->hits[oldest] = l->hits[--l->hit_count];
     }
+}
+
+void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
+{
+    if (l->hit_count == LEAD_MAX_HITS) evict_hits(e, l, t);
+    l->settled = false;
     hit *h = &l->hits[l->hit_count++];
-    h->t = sec;
+    h->t = (uint32_t)(t / MS_PER_SECOND);
     h->signal = (uint16_t)signal;
     h->unused = 0;
 }
@@ -136,6 +144,7 @@ void account_add_hit(engine *e, account *a, uint32_t lead_index, uint32_t signal
         a->hits = arena_alloc(e->pool, ACCOUNT_MAX_HITS * sizeof *a->hits);
         if (!a->hits) return;
     }
+    a->version++;
     account_hit *h = &a->hits[a->hit_head];
     h->t = (uint32_t)(t / MS_PER_SECOND);
     h->signal = (uint16_t)signal;
@@ -166,7 +175,25 @@ bool is_free_mail(const char *domain, size_t len)
     return false;
 }
 
-/* ---- dedupe ------------------------------------------------------------------ */
+/* ---- dedupe ------------------------------------------------------------------
+ * One 8-byte word per remembered id: the top 44 bits of its hash (never all
+ * zero) and the hour it was seen, counted from 1970 in 20 bits (good until
+ * 2089). Half the size of a hash-and-time pair, so twice as many ids fit in
+ * the caches. */
+#define DEDUPE_HOUR_BITS 20
+#define DEDUPE_HOUR_MASK ((UINT64_C(1) << DEDUPE_HOUR_BITS) - 1)
+
+static uint64_t dedupe_tag(uint64_t h)
+{
+    uint64_t tag = h & ~DEDUPE_HOUR_MASK;
+    return tag ? tag : (UINT64_C(1) << DEDUPE_HOUR_BITS);
+}
+
+static uint32_t dedupe_hour(time_ms t)
+{
+    int64_t hour = t > 0 ? t / MS_PER_HOUR : 0;
+    return hour > (int64_t)DEDUPE_HOUR_MASK ? (uint32_t)DEDUPE_HOUR_MASK : (uint32_t)hour;
+}
 
 bool dedupe_init(dedupe *d, duration_ms window)
 {
@@ -183,28 +210,27 @@ void dedupe_free(dedupe *d)
     d->slots = NULL;
 }
 
-static void dedupe_insert(struct seen *slots, size_t cap, uint64_t h, uint32_t t)
+static void dedupe_insert(uint64_t *slots, size_t cap, uint64_t word)
 {
-    size_t i = h & (cap - 1);
-    while (slots[i].hash) i = (i + 1) & (cap - 1);
-    slots[i].hash = h;
-    slots[i].t = t;
+    size_t i = (size_t)(word >> DEDUPE_HOUR_BITS) & (cap - 1);
+    while (slots[i]) i = (i + 1) & (cap - 1);
+    slots[i] = word;
 }
 
 /* Rebuilds the table without expired ids, doubling it when still crowded. */
-static bool dedupe_rebuild(dedupe *d, uint32_t now_sec)
+static bool dedupe_rebuild(dedupe *d, uint32_t hour)
 {
-    uint32_t horizon = now_sec > d->window / MS_PER_SECOND ? now_sec - (uint32_t)(d->window / MS_PER_SECOND) : 0;
+    uint32_t window_hours = (uint32_t)((d->window + MS_PER_HOUR - 1) / MS_PER_HOUR);
+    uint32_t horizon = hour > window_hours ? hour - window_hours : 0;
     size_t live = 0;
     for (size_t i = 0; i < d->cap; i++)
-        if (d->slots[i].hash && d->slots[i].t >= horizon) live++;
+        if (d->slots[i] && (d->slots[i] & DEDUPE_HOUR_MASK) >= horizon) live++;
     size_t cap = d->cap;
     while ((live + 1) * 2 > cap) cap *= 2;
-    struct seen *slots = mem_calloc(cap, sizeof *slots);
+    uint64_t *slots = mem_calloc(cap, sizeof *slots);
     if (!slots) return false;
     for (size_t i = 0; i < d->cap; i++)
-        if (d->slots[i].hash && d->slots[i].t >= horizon)
-            dedupe_insert(slots, cap, d->slots[i].hash, d->slots[i].t);
+        if (d->slots[i] && (d->slots[i] & DEDUPE_HOUR_MASK) >= horizon) dedupe_insert(slots, cap, d->slots[i]);
     mem_free(d->slots);
     d->slots = slots;
     d->cap = cap;
@@ -215,24 +241,24 @@ static bool dedupe_rebuild(dedupe *d, uint32_t now_sec)
 bool dedupe_seen(dedupe *d, const char *id, size_t len, time_ms now, bool *nomem)
 {
     *nomem = false;
-    uint64_t h = hash_bytes(id, len);
-    if (!h) h = 1;
-    uint32_t sec = now > 0 ? (uint32_t)(now / MS_PER_SECOND) : 0;
+    uint64_t tag = dedupe_tag(hash_bytes(id, len));
+    uint32_t hour = dedupe_hour(now);
+    uint32_t window_hours = (uint32_t)((d->window + MS_PER_HOUR - 1) / MS_PER_HOUR);
     size_t mask = d->cap - 1;
-    for (size_t i = h & mask; d->slots[i].hash; i = (i + 1) & mask) {
-        if (d->slots[i].hash != h) continue;
-        /* A message id is remembered for the window around its first sight. */
-        int64_t age = (int64_t)sec - (int64_t)d->slots[i].t;
-        if (age < 0) age = -age;
-        if (age * MS_PER_SECOND <= d->window) return true;
-        d->slots[i].t = sec; /* seen long ago: counts as new */
+    for (size_t i = (size_t)(tag >> DEDUPE_HOUR_BITS) & mask; d->slots[i]; i = (i + 1) & mask) {
+        if ((d->slots[i] & ~DEDUPE_HOUR_MASK) != tag) continue;
+        /* remembered for the window around its first sight, to the hour */
+        uint32_t seen = (uint32_t)(d->slots[i] & DEDUPE_HOUR_MASK);
+        uint32_t age = hour > seen ? hour - seen : seen - hour;
+        if (age <= window_hours) return true;
+        d->slots[i] = tag | hour; /* seen long ago: counts as new */
         return false;
     }
-    if ((d->count + 1) * 4 > d->cap * 3 && !dedupe_rebuild(d, sec)) {
+    if ((d->count + 1) * 4 > d->cap * 3 && !dedupe_rebuild(d, hour)) {
         *nomem = true;
         return false;
     }
-    dedupe_insert(d->slots, d->cap, h, sec);
+    dedupe_insert(d->slots, d->cap, tag | hour);
     d->count++;
     return false;
 }

@@ -107,6 +107,7 @@ struct decoder {
     jsmntok_t tokens[INGEST_MAX_TOKENS];
     uint32_t unescaped[INGEST_MAX_TOKENS]; /* == generation: escapes already decoded */
     uint32_t generation;                   /* one per decode */
+    bool has_escapes;                      /* the event has a backslash somewhere */
 };
 
 const char *event_type_name(enum event_type t)
@@ -272,8 +273,9 @@ static int walk(decoder *d, const char *js, const trie *node, int i, int count)
         const jsmntok_t *key = &t[i];
         uint32_t klen = (uint32_t)(key->end - key->start);
         const trie *child = NULL;
+        char first = klen ? js[key->start] : '\0';
         for (uint32_t c = 0; c < node->child_count; c++) {
-            if (node->children[c].key_len == klen &&
+            if (node->children[c].key_len == klen && node->children[c].key[0] == first &&
                 memcmp(node->children[c].key, js + key->start, klen) == 0) {
                 child = &node->children[c];
                 break;
@@ -402,7 +404,7 @@ static str string_at(ctx *x, int target)
     if (t->type != JSMN_STRING) return s;
     char *p = x->js + t->start;
     uint32_t len = (uint32_t)(t->end - t->start);
-    if (x->d->unescaped[i] != x->d->generation && memchr(p, '\\', len)) {
+    if (x->d->has_escapes && x->d->unescaped[i] != x->d->generation && memchr(p, '\\', len)) {
         if (!unescape(p, &len)) {
             fail(x, (uint32_t)t->start, "malformed escape in string");
             return s;
@@ -525,6 +527,7 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
         return false;
     }
     for (uint32_t i = 0; i < d->target_count; i++) d->tok[i] = -1;
+    d->has_escapes = memchr(json, '\\', len) != NULL;
     if (++d->generation == 0) { /* after 2^32 events: start the marks afresh */
         memset(d->unescaped, 0, sizeof d->unescaped);
         d->generation = 1;
@@ -628,6 +631,14 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
             break;
         }
         case RULE_AUTOMATIC: {
+            /* only a reply can be automatic: one that says who it answered,
+             * or carries mail headers */
+            if (d->tok[B_SENDER_TYPE] < 0 && d->tok[B_AUTO_SUBMITTED] < 0 && d->tok[B_X_AUTOREPLY] < 0 &&
+                d->tok[B_X_AUTORESPOND] < 0 && d->tok[B_PRECEDENCE] < 0) {
+                v->type = VAL_BOOL;
+                v->as.b = false;
+                break;
+            }
             reply_facts f = {
                 .auto_submitted = string_at(&x, B_AUTO_SUBMITTED),
                 .x_autoreply = string_at(&x, B_X_AUTOREPLY),
