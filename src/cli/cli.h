@@ -35,6 +35,7 @@ const command *cli_find(const char *name);
 int cmd_check(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 
 #endif

@@ -50,6 +50,26 @@ static const command commands[] = {
      "  -h, --help             this text\n"
      "\n"
      "Exit status: 0 done, 1 the contract is invalid, 2 usage, 3 an input unreadable.\n"},
+    {"simulate", cmd_simulate, "made-up buying journeys as Segment events, for tests and demos",
+     "usage: baton simulate --seed N --accounts A --days D [--rate EVENTS_PER_DAY]\n"
+     "                      [--start DATE] [-o FILE]\n"
+     "\n"
+     "Writes invented B2B buying journeys as Segment-spec events, one JSON object per\n"
+     "line in timestamp order: anonymous browsing, identify and group calls, email and\n"
+     "blog noise, buying signals (pricing, security downloads, requests, replies, risk\n"
+     "language, product use) and later CRM outcomes driven by each account's hidden\n"
+     "intent. The same arguments always give the same bytes. See docs/simulator.md.\n"
+     "\n"
+     "  --seed N           a whole number that picks the world (0..2^64-1)\n"
+     "  --accounts A       companies to simulate, 1..1000000\n"
+     "  --days D           length of the simulated period, 1..3660\n"
+     "  --rate R           average events per day over the stream\n"
+     "                     (default: about 20 per account per week)\n"
+     "  --start DATE       the first day, ISO-8601 in UTC (default 2026-07-01)\n"
+     "  -o, --output FILE  write to FILE instead of stdout\n"
+     "  -h, --help         this text\n"
+     "\n"
+     "Exit status: 0 done, 2 usage, 3 the output could not be written.\n"},
     {"test", cmd_test, "run the golden leads written in contracts",
      "usage: baton test [--quiet] FILE...\n"
      "\n"
