@@ -74,7 +74,9 @@ static void on_handoff(void *ctx, const handoff *h)
         csv_field(out, h->asks);
         break;
     case FORMAT_TABLE:
-        strbuf_printf(out, "%-5llu %-20.20s %-26.26s %-18.18s %-11.11s %-13s %s", (unsigned long long)h->number,
+        at[10] = ' ';
+        at[16] = '\0'; /* 2026-10-05 14:03 */
+        strbuf_printf(out, "%-5llu %-16s %-26.26s %-18.18s %-11.11s %-13s %s", (unsigned long long)h->number,
                       at, h->lead, gate, stage, status, h->fast ? "fast" : "");
         strbuf_printf(out, "\n      did:  %s\n      asks: %s", h->did, h->asks);
         break;
@@ -321,6 +323,7 @@ done:
 
 static void summary(replay *r)
 {
+    fflush(stdout); /* the records first, then the summary, on a shared terminal */
     const engine_stats *s = engine_get_stats(r->e);
     fprintf(stderr, "events: %llu read, %llu applied, %llu rejected, %llu duplicate, %llu late\n",
             (unsigned long long)r->read, (unsigned long long)s->applied, (unsigned long long)r->rejected,

@@ -1462,6 +1462,7 @@ static void explain_context(explainer *x)
                    "chat or a reply); otherwise it comes from the topic of what they did:");
     flush(x, "", 0);
     for (uint32_t i = 0; i < c->topic_count; i++) {
+        if (strcmp(c->topics[i], "default") == 0) continue; /* said last */
         strbuf_puts(b, c->topics[i]);
         size_t n = 0, total = 0;
         for (uint32_t s = 0; s < c->signal_count; s++)
@@ -1476,6 +1477,12 @@ static void explain_context(explainer *x)
         strbuf_puts(b, ": ");
         put_quoted(b, c->questions[i], strlen(c->questions[i]));
         flush(x, "  - ", 4);
+    }
+    const char *fallback = contract_topic_question(c, "default");
+    if (fallback) {
+        strbuf_puts(b, "When nothing they did in the last 14 days has a topic, the question is ");
+        put_quoted(b, fallback, strlen(fallback));
+        flush(x, "", 0);
     }
 }
 

@@ -82,6 +82,7 @@ void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, co
     const char *topic = latest_topic(e, l, ev->timestamp);
     const char *question = l->question;
     if (!question && topic) question = contract_topic_question(c, topic);
+    if (!question) question = contract_topic_question(c, "default");
     template_vars vars = {
         .trigger = trigger_text.data,
         .question = question,
