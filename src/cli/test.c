@@ -11,9 +11,10 @@ contract *cli_load_contract(const char *path, bool json, int *code);
 
 typedef struct got {
     char lead[128];
-    uint32_t gate;
+    uint32_t gate, stage;
     time_ms at;
     bool fast, needs_context;
+    char did[512], asks[256];
 } got;
 
 typedef struct run {
@@ -31,6 +32,9 @@ static void collect(void *ctx, const handoff *h)
     g->at = h->at;
     g->fast = h->fast;
     g->needs_context = h->needs_context;
+    g->stage = h->stage;
+    snprintf(g->did, sizeof g->did, "%s", h->did);
+    snprintf(g->asks, sizeof g->asks, "%s", h->asks);
 }
 
 /* Sets the test's accounts from their JSON objects. */
@@ -68,8 +72,10 @@ static void describe_got(const contract *c, const got *g, strbuf *out)
 {
     char at[40];
     time_format(g->at, at, sizeof at);
-    strbuf_printf(out, "lead %s, gate %s, at %s, fast %s, status %s", g->lead, contract_gate(c, g->gate)->name, at,
-                  g->fast ? "true" : "false", g->needs_context ? "needs_context" : "handed_off");
+    strbuf_printf(out, "lead %s, gate %s, at %s, fast %s, status %s, stage %s", g->lead,
+                  contract_gate(c, g->gate)->name, at, g->fast ? "true" : "false",
+                  g->needs_context ? "needs_context" : "handed_off", contract_stage(c, g->stage)->name);
+    strbuf_printf(out, "\n              did: %s\n              asks: %s", g->did, g->asks);
 }
 
 static void describe_expect(const expect_info *x, strbuf *out)
@@ -83,6 +89,9 @@ static void describe_expect(const expect_info *x, strbuf *out)
     }
     if (x->fast >= 0) strbuf_printf(out, ", fast %s", x->fast ? "true" : "false");
     if (x->status) strbuf_printf(out, ", status %s", x->status);
+    if (x->stage) strbuf_printf(out, ", stage %s", x->stage);
+    if (x->did) strbuf_printf(out, "\n              did containing: %s", x->did);
+    if (x->asks) strbuf_printf(out, "\n              asks: %s", x->asks);
 }
 
 static bool matches(const contract *c, const expect_info *x, const got *g)
@@ -92,6 +101,9 @@ static bool matches(const contract *c, const expect_info *x, const got *g)
     if (x->at && x->at != g->at) return false;
     if (x->fast >= 0 && (bool)x->fast != g->fast) return false;
     if (x->status && strcmp(x->status, g->needs_context ? "needs_context" : "handed_off") != 0) return false;
+    if (x->stage && strcmp(x->stage, contract_stage(c, g->stage)->name) != 0) return false;
+    if (x->asks && strcmp(x->asks, g->asks) != 0) return false;
+    if (x->did && !strstr(g->did, x->did)) return false;
     return true;
 }
 

@@ -271,6 +271,9 @@ typedef struct expect_info {
     time_ms at;         /* 0 when not given */
     int8_t fast;        /* -1 not given, else 0/1 */
     const char *status; /* "handed_off", "needs_context", or NULL */
+    const char *stage;  /* the target stage, or NULL */
+    const char *asks;   /* the context block's second line, exactly, or NULL */
+    const char *did;    /* text the first line must contain, or NULL */
 } expect_info;
 
 typedef struct test_info {

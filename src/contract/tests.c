@@ -47,7 +47,7 @@ static void load_event(loader *ld, const ynode *ev, const char **out)
 static void load_expect(loader *ld, const ynode *x, expect_info *out)
 {
     contract *c = ld->c;
-    static const char *const keys[] = {"lead", "gate", "at", "fast", "status"};
+    static const char *const keys[] = {"lead", "gate", "at", "fast", "status", "stage", "asks", "did"};
     out->fast = -1;
     if (!expect(ld, x, Y_MAP, "an expected handoff")) return;
     check_keys(ld, x, keys, ARRAY_LEN(keys), "an expected handoff");
@@ -69,6 +69,12 @@ static void load_expect(loader *ld, const ynode *x, expect_info *out)
     }
     bool fast;
     if ((n = ymap_get(x, "fast")) && bool_of(ld, n, "'fast'", &fast)) out->fast = fast;
+    if ((n = ymap_get(x, "stage")) && text_of(ld, n, "'stage'")) {
+        out->stage = n->text;
+        if (contract_find_stage(c, n->text) < 0) bad(ld, n, ERR_NAME, "unknown stage '%s'", n->text);
+    }
+    if ((n = ymap_get(x, "asks")) && text_of(ld, n, "'asks'")) out->asks = n->text;
+    if ((n = ymap_get(x, "did")) && text_of(ld, n, "'did'")) out->did = n->text;
     if ((n = ymap_get(x, "status")) && text_of(ld, n, "'status'")) {
         if (strcmp(n->text, "handed_off") != 0 && strcmp(n->text, "needs_context") != 0) {
             error *err = bad(ld, n, ERR_VALUE, "unknown handoff status '%s'", n->text);

@@ -374,6 +374,95 @@ static bool unescape(char *s, uint32_t *len)
     return true;
 }
 
+/* ---- validation ---------------------------------------------------------------
+ * jsmn finds the tokens but lets some malformed JSON through: a missing or
+ * trailing comma, `tru`, `01`. One pass over the tokens checks what lies
+ * between them and how primitives are spelled. It returns the byte offset of
+ * the first problem, or -1. */
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Skips whitespace from pos; returns the position of the next other byte. */
+static int skip_ws(const char *js, int pos, int end)
+{
+    while (pos < end && is_ws(js[pos])) pos++;
+    return pos;
+}
+
+static bool primitive_ok(const char *s, int n)
+{
+    if ((n == 4 && memcmp(s, "true", 4) == 0) || (n == 5 && memcmp(s, "false", 5) == 0) ||
+        (n == 4 && memcmp(s, "null", 4) == 0))
+        return true;
+    int i = 0;
+    if (i < n && s[i] == '-') i++;
+    if (i >= n || s[i] < '0' || s[i] > '9') return false;
+    if (s[i] == '0') i++;
+    else while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    if (i < n && s[i] == '.') {
+        int f = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == f) return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        int e = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == e) return false;
+    }
+    return i == n;
+}
+
+/* Where a token's text begins and ends, quotes included. */
+static int tok_begin(const jsmntok_t *t)
+{
+    return t->type == JSMN_STRING ? t->start - 1 : t->start;
+}
+
+static int tok_end(const jsmntok_t *t)
+{
+    return t->type == JSMN_STRING ? t->end + 1 : t->end;
+}
+
+/* Checks the value at token *i and everything inside it; advances *i. */
+static int validate_value(const jsmntok_t *t, int *i, int count, const char *js)
+{
+    const jsmntok_t *v = &t[(*i)++];
+    if (v->type == JSMN_PRIMITIVE)
+        return primitive_ok(js + v->start, v->end - v->start) ? -1 : v->start;
+    if (v->type == JSMN_STRING) return -1;
+    bool object = v->type == JSMN_OBJECT;
+    int pos = v->start + 1, close = v->end - 1;
+    for (int k = 0; k < v->size; k++) {
+        if (*i >= count) return v->start;
+        if (k > 0) { /* a comma between members */
+            pos = skip_ws(js, pos, close);
+            if (js[pos] != ',') return pos;
+            pos++;
+        }
+        if (object) {
+            const jsmntok_t *key = &t[*i];
+            if (key->type != JSMN_STRING || skip_ws(js, pos, close) != tok_begin(key)) return skip_ws(js, pos, close);
+            (*i)++;
+            pos = skip_ws(js, tok_end(key), close);
+            if (js[pos] != ':') return pos;
+            pos++;
+        }
+        if (*i >= count) return v->start;
+        const jsmntok_t *member = &t[*i];
+        if (skip_ws(js, pos, close) != tok_begin(member)) return skip_ws(js, pos, close);
+        int bad = validate_value(t, i, count, js);
+        if (bad >= 0) return bad;
+        pos = tok_end(member);
+    }
+    pos = skip_ws(js, pos, close);
+    return pos == close ? -1 : pos;
+}
+
 typedef struct ctx {
     decoder *d;
     char *js;
@@ -505,6 +594,12 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
         fail(&x, 0, "event is %zu bytes, more than the %u allowed", len, INGEST_MAX_EVENT_BYTES);
         return false;
     }
+    size_t lead = 0;
+    while (lead < len && (json[lead] == ' ' || json[lead] == '\t' || json[lead] == '\r')) lead++;
+    if (lead == len || json[lead] != '{') {
+        fail(&x, (uint32_t)lead, "an event must be a JSON object, starting with '{'");
+        return false;
+    }
     jsmn_parser p;
     jsmn_init(&p);
     int count = jsmn_parse(&p, json, len, d->tokens, INGEST_MAX_TOKENS);
@@ -519,6 +614,11 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
     }
     if (count == 0 || d->tokens[0].type != JSMN_OBJECT) {
         fail(&x, 0, "an event must be a JSON object");
+        return false;
+    }
+    int next = 0, bad = validate_value(d->tokens, &next, count, json);
+    if (bad >= 0) {
+        fail(&x, (uint32_t)bad, "invalid JSON at byte %d", bad + 1);
         return false;
     }
     int end = skip(d->tokens, 0, count);

@@ -307,7 +307,7 @@ static void test_r12_rejection_reasons(void **state)
 static void test_golden_test_count(void **state)
 {
     const char *t = ((example *)*state)->text;
-    assert_contains(t, "The contract carries 4 golden tests");
+    assert_contains(t, "The contract carries 13 golden tests");
     assert_contains(t, "- R11: a handoff without pain and impact waits as needs-context");
 }
 
