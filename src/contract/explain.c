@@ -865,13 +865,13 @@ static void render_group(const contract *c, const node **items, size_t n, uint8_
     case G_EQUALS: {
         /* x == "a" or x == "b": "x is "a" or "b""; under not, "x is unknown
          * or neither "a" nor "b"" (a missing x makes each == false) */
-        const node *f, *t;
-        field_equals_text(c, items[0], &f, &t);
+        const node *f = NULL, *t = NULL;
+        if (!field_equals_text(c, items[0], &f, &t)) return; /* grouped only when it holds */
         put_field(b, f->lit.str.s);
         if (negate) strbuf_puts(b, may_be_missing(f) ? " is unknown or neither " : " is neither ");
         else strbuf_puts(b, n > 2 ? " is one of " : either ? " is either " : " is ");
         for (size_t i = 0; i < n; i++) {
-            field_equals_text(c, items[i], &f, &t);
+            if (!field_equals_text(c, items[i], &f, &t)) continue;
             put_sep(b, i, n, negate ? "nor" : "or", false);
             put_quoted(b, t->lit.str.s, t->lit.str.len);
         }
@@ -1290,7 +1290,7 @@ static void explain_signals(explainer *x)
     }
     /* Built-in kinds in the order a buyer moves through them, then the
      * contract's own. */
-    uint32_t order[CONTRACT_MAX_KINDS], n = 0;
+    uint32_t order[CONTRACT_MAX_KINDS] = {0}, n = 0;
     for (size_t w = 0; w < ARRAY_LEN(kind_words); w++)
         for (uint32_t k = 0; k < c->kind_count; k++)
             if (c->kinds[k].builtin && strcmp(c->kinds[k].name, kind_words[w].kind) == 0) order[n++] = k;
