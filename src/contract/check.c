@@ -507,6 +507,7 @@ static bool check_window(checker *k, node *arg)
         fail_at(k, arg, ERR_VALUE, "the window must be longer than zero");
         return false;
     }
+    if (arg->lit.ms > k->c->about.history) k->c->about.history = arg->lit.ms;
     if (arg->lit.ms > k->c->about.retention) {
         char w[32], r[32];
         duration_format(arg->lit.ms, w, sizeof w);
@@ -584,6 +585,7 @@ static void check_call(checker *k, node *n)
         break;
     case 1: /* last */
     case 2: /* since */
+        k->c->looks_back = true;
         if (!check_target(k, n->args[0], &target)) return;
         n->type = which == 1 ? TY_TIME : TY_DUR;
         break;

@@ -13,8 +13,41 @@
 static const char *const top_keys[] = {
     "contract", "version", "signed_by", "retention", "calendar", "lists",   "macros",  "kinds",
     "fit",      "signals", "points",    "gates",     "require",  "context", "stages",  "sla",
-    "reasons",  "tests",
+    "reasons",  "tests",   "identity",
 };
+
+/* identity: { also_free_mail: [...], not_free_mail: [...] } */
+static void load_identity(loader *ld, const ynode *n)
+{
+    contract *c = ld->c;
+    if (!n || !expect(ld, n, Y_MAP, "'identity'")) return;
+    static const char *const keys[] = {"also_free_mail", "not_free_mail"};
+    check_keys(ld, n, keys, ARRAY_LEN(keys), "'identity'");
+    for (size_t k = 0; k < ARRAY_LEN(keys); k++) {
+        const ynode *list = ymap_get(n, keys[k]);
+        if (!list || !expect(ld, list, Y_SEQ, keys[k])) continue;
+        const char **domains = arena_alloc(c->arena, (list->count ? list->count : 1) * sizeof *domains);
+        if (!domains) return;
+        size_t count = 0;
+        for (uint32_t i = 0; i < list->count; i++) {
+            const ynode *d = list->items[i];
+            if (!text_of(ld, d, "a domain")) continue;
+            if (!strchr(d->text, '.') || strchr(d->text, '@') || strchr(d->text, ' ')) {
+                error *err = bad(ld, d, ERR_VALUE, "'%s' is not a mail domain", d->text);
+                error_hint(err, "write the part after the @, as in gmail.com");
+                continue;
+            }
+            domains[count++] = d->text;
+        }
+        if (k == 0) {
+            c->identity.also_free = domains;
+            c->identity.also_free_count = count;
+        } else {
+            c->identity.not_free = domains;
+            c->identity.not_free_count = count;
+        }
+    }
+}
 
 static void compile_named(contract *c, errors *errs, named_expr *ne, enum expr_context ctx)
 {
@@ -197,6 +230,8 @@ contract *contract_parse(const char *path, const char *text, size_t len, errors 
     check_keys(&ld, root, top_keys, ARRAY_LEN(top_keys), "the contract");
 
     load_header(&ld, root);
+    load_identity(&ld, ymap_get(root, "identity"));
+    c->about.history = 14 * MS_PER_DAY; /* the context block's reach; windows may raise it */
     load_lists(&ld, ymap_get(root, "lists"));
     load_kinds(&ld, ymap_get(root, "kinds"));
     load_stages(&ld, required(&ld, root, "stages", "the contract"));
@@ -218,6 +253,7 @@ contract *contract_parse(const char *path, const char *text, size_t len, errors 
     load_reasons(&ld, ymap_get(root, "reasons"));
     load_tests(&ld, ymap_get(root, "tests"));
     check_gates_reachable(c, errs);
+    if (c->looks_back || c->about.history > c->about.retention) c->about.history = c->about.retention;
 
     /* A failed allocation anywhere in loading may have dropped a part
      * silently; a contract with a part missing must not be used. */
@@ -262,6 +298,7 @@ const gate_info *contract_gate(const contract *c, size_t i) { return &c->gates[i
 size_t contract_reason_count(const contract *c) { return c->reason_count; }
 const reason_info *contract_reason(const contract *c, size_t i) { return &c->reasons[i]; }
 const points_info *contract_points(const contract *c) { return &c->points; }
+const identity_info *contract_identity(const contract *c) { return &c->identity; }
 size_t contract_test_count(const contract *c) { return c->test_count; }
 const test_info *contract_test(const contract *c, size_t i) { return &c->tests[i]; }
 

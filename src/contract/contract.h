@@ -215,6 +215,10 @@ typedef struct contract_info {
     uint32_t version;
     const char *signed_marketing, *signed_sales;
     duration_ms retention;
+    /* How far back the engine must keep a lead's hits: the longest window
+     * any count() or distinct() reads, the retention when since() or last()
+     * look back, and never less than the 14 days the context block covers. */
+    duration_ms history;
     calendar_info calendar;
     sla_figure first_touch, meeting;
     uint8_t on_breach;               /* enum sla_breach */
@@ -236,6 +240,16 @@ const gate_info *contract_gate(const contract *c, size_t i);
 size_t contract_reason_count(const contract *c);
 const reason_info *contract_reason(const contract *c, size_t i);
 const points_info *contract_points(const contract *c);
+/* Free-mail domains as the contract sets them (`identity:`): domains added
+ * to baton's built-in list, and domains taken out of it. */
+typedef struct identity_info {
+    const char *const *also_free;
+    size_t also_free_count;
+    const char *const *not_free;
+    size_t not_free_count;
+} identity_info;
+const identity_info *contract_identity(const contract *c);
+
 /* The question for a topic, from the context's topic map, or NULL. */
 const char *contract_topic_question(const contract *c, const char *topic);
 /* Looks a name up; -1 when absent. */

@@ -380,6 +380,8 @@ struct contract {
     points_info points;
     int32_t point_values[CONTRACT_MAX_SIGNALS];
 
+    identity_info identity;
+    bool looks_back;        /* since() or last() is used: history to the retention */
     const char **topics, **questions; /* context topic map */
     uint32_t topic_count;
     template_info *did, *asks;

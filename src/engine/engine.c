@@ -30,7 +30,7 @@ engine *engine_new(const contract *c, const engine_options *opt)
     if (opt) e->opt = *opt;
     if (!e->opt.dedupe_window) e->opt.dedupe_window = 7 * MS_PER_DAY;
     e->next_handoff = e->opt.first_handoff ? e->opt.first_handoff : 1;
-    e->retention = contract_about(c)->retention;
+    e->history = contract_about(c)->history;
     e->pool = arena_new(256 * 1024);
     e->strings = strmap_new();
     e->lead_ids = strmap_new();
@@ -268,7 +268,7 @@ static bool place_in_account(engine *e, lead *l, const event *ev)
         key = ev->domain.len ? ev->domain : ev->group_id;
     } else if (l->account == NO_ACCOUNT && ev->email.len) {
         str d = email_domain(ev->email);
-        if (d.len && !is_free_mail(d.s, d.len)) key = d;
+        if (d.len && !is_free_mail(e, d.s, d.len)) key = d;
     }
     if (!key.len) return true;
     uint32_t index;

@@ -94,7 +94,7 @@ struct engine {
     int32_t slot_lead_id, slot_lead_stage, slot_lead_owner, slot_lead_status, slot_account_domain;
     uint32_t *kind_of;    /* per signal */
     uint8_t *rank_of;     /* per signal: how much its actions say */
-    duration_ms retention;
+    duration_ms history; /* hits older than this are dropped first (contract_info.history) */
     bool gates_monotone; /* every gate is: a settled lead's gates need no re-evaluation */
 
     /* per-event scratch, sized once */
@@ -127,7 +127,7 @@ account *account_find_or_add(engine *e, const char *key, size_t len, uint32_t *i
 bool value_keep(engine *e, value *dst, const value *src);
 void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t);
 void account_add_hit(engine *e, account *a, uint32_t lead, uint32_t signal, time_ms t);
-bool is_free_mail(const char *domain, size_t len);
+bool is_free_mail(const engine *e, const char *domain, size_t len);
 
 /* lifecycle.c */
 void lifecycle_change(engine *e, const engine_sink *sink, lead *l, uint32_t to_stage,

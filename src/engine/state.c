@@ -95,8 +95,8 @@ bool value_keep(engine *e, value *dst, const value *src)
     return true;
 }
 
-/* Records a hit. When the array is full, hits older than the retention go
- * first; then the oldest hits of the most frequent signals, so one noisy
+/* Records a hit. When the array is full, hits older than the contract
+ * needs (contract_info.history) go first; then the oldest hits of the most frequent signals, so one noisy
  * signal cannot push out a rare one. Eviction frees LEAD_EVICT_BATCH slots at
  * once, so a lead with a long history pays for it once in a while, not on
  * every event. */
@@ -104,7 +104,7 @@ bool value_keep(engine *e, value *dst, const value *src)
 
 static void evict_hits(engine *e, lead *l, time_ms now)
 {
-    uint32_t horizon = (uint32_t)((now - e->retention) / MS_PER_SECOND);
+    uint32_t horizon = (uint32_t)((now - e->history) / MS_PER_SECOND);
     uint8_t kept = 0;
     for (uint8_t i = 0; i < l->hit_count; i++)
         if (l->hits[i].t > horizon) l->hits[kept++] = l->hits[i];
@@ -168,11 +168,20 @@ static const char *const free_mail[] = {
     "maildrop.cc",   "sharklasers.com", "tempmail.com",   "trashmail.com",  "yopmail.com",
 };
 
-bool is_free_mail(const char *domain, size_t len)
+static bool listed(const char *const *list, size_t count, const char *domain, size_t len)
 {
-    for (size_t i = 0; i < ARRAY_LEN(free_mail); i++)
-        if (strlen(free_mail[i]) == len && memcmp(free_mail[i], domain, len) == 0) return true;
+    for (size_t i = 0; i < count; i++)
+        if (strlen(list[i]) == len && memcmp(list[i], domain, len) == 0) return true;
     return false;
+}
+
+/* The built-in list, as the contract's `identity:` section amends it. */
+bool is_free_mail(const engine *e, const char *domain, size_t len)
+{
+    const identity_info *id = contract_identity(e->c);
+    if (listed(id->not_free, id->not_free_count, domain, len)) return false;
+    return listed(free_mail, ARRAY_LEN(free_mail), domain, len) ||
+           listed(id->also_free, id->also_free_count, domain, len);
 }
 
 /* ---- dedupe ------------------------------------------------------------------

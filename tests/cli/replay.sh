@@ -81,7 +81,8 @@ sed 's/{ lead: u-ana, gate: fast_track, at: "2026-10-05T14:03:00Z", fast: true, 
     "$SRC/contracts/example.yaml" > "$TMP/broken.yaml"
 run test --quiet "$TMP/broken.yaml"
 expect_code 1 "a broken golden lead fails"
-expect_out "FAIL $TMP/broken.yaml:162: R2: three minutes on pricing fast-tracks a fitting lead" "the failing case is named"
+case_line=$(grep -n 'name: "R2: three minutes on pricing' "$TMP/broken.yaml" | cut -d: -f1)
+expect_out "FAIL $TMP/broken.yaml:$case_line: R2: three minutes on pricing fast-tracks a fitting lead" "the failing case is named, with its line"
 expect_out "    expected: gate fit_intent, lead u-ana, at 2026-10-05T14:03:00Z" "what was expected"
 expect_out "    got:      lead u-ana, gate fast_track, at 2026-10-05T14:03:00Z, fast true, status handed_off, stage sales" "what happened"
 run test --help

@@ -418,6 +418,28 @@ static void test_anonymous_history_merges_once(void **state)
     scenario_free(s);
 }
 
+static void test_free_mail_names_no_account(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    scenario_account(s, "domain=gmail.com industry=software employees=100000 status=prospect");
+    scenario_account(s, "domain=mail.example industry=software employees=100000 status=prospect");
+    /* gmail.com is on baton's list, mail.example on the contract's: neither is an account */
+    scenario_event(s, "{\"type\":\"identify\",\"userId\":\"v1\",\"timestamp\":\"2026-10-05T09:00:00Z\","
+                      "\"traits\":{\"email\":\"v1@gmail.com\",\"pain\":\"p\",\"impact\":\"i\"}}");
+    scenario_event(s, "{\"type\":\"identify\",\"userId\":\"v2\",\"timestamp\":\"2026-10-05T09:00:00Z\","
+                      "\"traits\":{\"email\":\"v2@mail.example\",\"pain\":\"p\",\"impact\":\"i\"}}");
+    track(s, "v1", "a", "2026-10-05T10:00:00Z", "Demo Requested", NULL);
+    track(s, "v2", "b", "2026-10-05T10:00:00Z", "Demo Requested", NULL);
+    expect_no_handoff(s); /* no account, so no fit */
+    /* a group call still names the account */
+    scenario_event(s, "{\"type\":\"group\",\"userId\":\"v1\",\"groupId\":\"northwind.example\","
+                      "\"timestamp\":\"2026-10-05T11:00:00Z\",\"traits\":{\"domain\":\"northwind.example\","
+                      "\"industry\":\"software\",\"employees\":450}}");
+    assert_string_equal(only_handoff(s)->gate, "fit_intent");
+    scenario_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_message_counts_once),
         cmocka_unit_test(test_three_people_add_up_at_the_account),
         cmocka_unit_test(test_anonymous_history_merges_once),
+        cmocka_unit_test(test_free_mail_names_no_account),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
