@@ -95,6 +95,8 @@ void engine_free(engine *e)
     for (uint32_t b = 0; b * LEADS_PER_BLOCK < e->lead_count; b++) mem_free(e->lead_blocks[b]);
     mem_free(e->lead_blocks);
     mem_free(e->accounts);
+    mem_free(e->changed_leads);
+    mem_free(e->changed_accounts);
     dedupe_free(&e->seen);
     strmap_free(e->strings);
     strmap_free(e->lead_ids);
@@ -187,10 +189,19 @@ static str email_domain(str email)
     return d;
 }
 
+/* Makes a new id name lead `index`, and tells the sink. */
+static bool add_alias(engine *e, const engine_sink *sink, const char *id, size_t len, uint32_t index)
+{
+    const char *kept = strmap_put(e->lead_ids, id, len, index);
+    if (!kept) return false;
+    if (sink && sink->alias) sink->alias(sink->ctx, kept, lead_at(e, index)->key);
+    return true;
+}
+
 /* Folds lead `from` into `into`: history without double counting, the
  * buyer's words when `into` has none, and every id of `from` now names
  * `into`. */
-static void merge_leads(engine *e, lead *into, uint32_t into_index, lead *from)
+static void merge_leads(engine *e, const engine_sink *sink, lead *into, uint32_t into_index, lead *from)
 {
     for (uint8_t i = 0; i < from->hit_count; i++) {
         bool dup = false;
@@ -204,7 +215,7 @@ static void merge_leads(engine *e, lead *into, uint32_t into_index, lead *from)
     if (!into->pain) into->pain = from->pain;
     if (!into->impact) into->impact = from->impact;
     if (into->account == NO_ACCOUNT) into->account = from->account;
-    strmap_put(e->lead_ids, from->key, strlen(from->key), into_index);
+    add_alias(e, sink, from->key, strlen(from->key), into_index);
     from->merged = true;
     from->hit_count = 0;
     into->settled = false;
@@ -213,7 +224,7 @@ static void merge_leads(engine *e, lead *into, uint32_t into_index, lead *from)
 
 /* The lead an event is about: userId, else the email, else the anonymousId.
  * An event naming both a userId and an anonymousId links them. */
-static lead *identify(engine *e, const event *ev, uint32_t *index)
+static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint32_t *index)
 {
     bool created;
     lead *l;
@@ -226,9 +237,12 @@ static lead *identify(engine *e, const event *ev, uint32_t *index)
             if (strmap_get(e->lead_ids, ev->anonymous_id.s, ev->anonymous_id.len, &other)) {
                 if (other != *index) {
                     lead *anon = lead_at(e, other);
-                    if (!anon->merged && anon->anonymous) merge_leads(e, l, *index, anon);
+                    if (!anon->merged && anon->anonymous) {
+                        mark_changed(e, other); /* its state is now "merged" */
+                        merge_leads(e, sink, l, *index, anon);
+                    }
                 }
-            } else if (!strmap_put(e->lead_ids, ev->anonymous_id.s, ev->anonymous_id.len, *index)) {
+            } else if (!add_alias(e, sink, ev->anonymous_id.s, ev->anonymous_id.len, *index)) {
                 return NULL;
             }
         }
@@ -239,9 +253,10 @@ static lead *identify(engine *e, const event *ev, uint32_t *index)
         if (ev->anonymous_id.len) {
             uint32_t other;
             if (!strmap_get(e->lead_ids, ev->anonymous_id.s, ev->anonymous_id.len, &other)) {
-                if (!strmap_put(e->lead_ids, ev->anonymous_id.s, ev->anonymous_id.len, *index)) return NULL;
+                if (!add_alias(e, sink, ev->anonymous_id.s, ev->anonymous_id.len, *index)) return NULL;
             } else if (other != *index && lead_at(e, other)->anonymous && !lead_at(e, other)->merged) {
-                merge_leads(e, l, *index, lead_at(e, other));
+                mark_changed(e, other);
+                merge_leads(e, sink, l, *index, lead_at(e, other));
             }
         }
     } else {
@@ -253,7 +268,7 @@ static lead *identify(engine *e, const event *ev, uint32_t *index)
         /* the email names this lead too */
         uint32_t known;
         if (!strmap_get(e->lead_ids, ev->email.s, ev->email.len, &known) &&
-            !strmap_put(e->lead_ids, ev->email.s, ev->email.len, *index))
+            !add_alias(e, sink, ev->email.s, ev->email.len, *index))
             return NULL;
     }
     return l;
@@ -413,8 +428,11 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     e->stats.applied++;
 
     uint32_t index;
-    lead *l = identify(e, ev, &index);
-    if (!l || !place_in_account(e, l, ev) || !keep_traits(e, l, ev)) return APPLY_NOMEM;
+    lead *l = identify(e, sink, ev, &index);
+    if (!l || !place_in_account(e, l, ev) || !keep_traits(e, l, ev) || !mark_changed(e, index))
+        return APPLY_NOMEM;
+    if (ev->type == EVENT_GROUP && l->account != NO_ACCOUNT && !mark_account_changed(e, l->account))
+        return APPLY_NOMEM;
 
     size_t id_len = ev->message_id.len < sizeof e->now_message_id - 1 ? ev->message_id.len
                                                                        : sizeof e->now_message_id - 1;
@@ -429,7 +447,10 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
         e->signal_now[s] = now;
         if (!now) continue;
         lead_add_hit(e, l, (uint32_t)s, ev->timestamp);
-        if (a) account_add_hit(e, a, index, (uint32_t)s, ev->timestamp);
+        if (a) {
+            account_add_hit(e, a, index, (uint32_t)s, ev->timestamp);
+            if (!mark_account_changed(e, l->account)) return APPLY_NOMEM;
+        }
         add_points(e, l, (uint32_t)s, ev->timestamp);
         if (e->rank_of[s] == 0) continue;
         strbuf d;
@@ -501,6 +522,7 @@ bool engine_set_account(engine *e, const account_row *row)
             }
             if (!value_keep(e, &a->fields[e->account_slot[f]], &v)) return false;
             a->version++;
+            if (!mark_account_changed(e, index)) return false;
         }
     }
     return true;

@@ -84,6 +84,8 @@ typedef struct engine_sink {
     void *ctx;
     void (*handoff)(void *ctx, const handoff *h);
     void (*transition)(void *ctx, const transition *t);
+    /* a new id (anonymousId, email) now names the lead `lead` */
+    void (*alias)(void *ctx, const char *alias, const char *lead);
 } engine_sink;
 
 typedef struct engine_stats {
@@ -116,6 +118,37 @@ bool engine_set_account(engine *e, const account_row *row);
 const engine_stats *engine_get_stats(const engine *e);
 /* Bytes of lead and account state held, for benchmarks. */
 size_t engine_state_bytes(const engine *e);
+
+/* ---- persistence ---------------------------------------------------------------
+ * A lead's or account's state as bytes, keyed by names (signals, stages,
+ * fields), so a store can keep it and a later engine — under this contract or
+ * the next version of it — can take it back. Leads and accounts an event
+ * touched are listed until engine_clear_changed(). */
+#define ENGINE_STATE_FORMAT 1
+
+bool engine_export_lead(const engine *e, const char *key, strbuf *out);
+bool engine_export_account(const engine *e, const char *domain, strbuf *out);
+/* False when the bytes are not a state this engine can read (wrong format,
+ * cut short) or memory runs out; the engine is unchanged then. */
+bool engine_import_lead(engine *e, const void *blob, size_t len);
+bool engine_import_account(engine *e, const void *blob, size_t len);
+/* Makes `alias` name the lead `key` (restoring identities). */
+bool engine_import_alias(engine *e, const char *alias, const char *key);
+/* Remembers a message id as seen at `when` (restoring dedupe). */
+bool engine_import_seen(engine *e, const char *message_id, time_ms when);
+/* Sets the number the next handoff will get. */
+void engine_set_next_handoff(engine *e, uint64_t next);
+uint64_t engine_next_handoff(const engine *e);
+
+size_t engine_changed_lead_count(const engine *e);
+const char *engine_changed_lead(const engine *e, size_t i);
+size_t engine_changed_account_count(const engine *e);
+const char *engine_changed_account(const engine *e, size_t i);
+void engine_clear_changed(engine *e);
+size_t engine_lead_count(const engine *e);
+const char *engine_lead_key(const engine *e, size_t i); /* NULL for a lead merged into another */
+size_t engine_account_count(const engine *e);
+const char *engine_account_domain(const engine *e, size_t i);
 
 /* Writes a handoff as one JSON object (no newline). */
 void handoff_to_json(const handoff *h, strbuf *out);

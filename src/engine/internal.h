@@ -32,6 +32,7 @@ typedef struct lead {
     uint8_t hit_count, recent_count;
     uint16_t pending_gate; /* the gate of a needs-context handoff */
     bool settled;        /* gates were evaluated and nothing they read has changed since */
+    bool changed;        /* listed in engine.changed_leads */
     uint32_t account_version; /* the account's version when the gates were evaluated */
     uint64_t handoff;    /* the current handoff's number, 0 when none */
     time_ms cooldown_until;
@@ -56,6 +57,7 @@ typedef struct account {
     account_hit *hits;   /* ACCOUNT_MAX_HITS ring, allocated at the first hit */
     uint16_t hit_head, hit_count;
     uint32_t version;    /* bumped by every hit and field change */
+    bool changed;        /* listed in engine.changed_accounts */
 } account;
 
 /* Remembers message ids for a window of event time, to drop duplicates. */
@@ -83,6 +85,8 @@ struct engine {
     account *accounts;
     uint32_t account_count, account_cap;
     dedupe seen;
+    uint32_t *changed_leads, *changed_accounts;
+    size_t changed_lead_count, changed_lead_cap, changed_account_count, changed_account_cap;
     time_ms newest;
     uint64_t next_handoff;
     engine_stats stats;
@@ -128,6 +132,10 @@ bool value_keep(engine *e, value *dst, const value *src);
 void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t);
 void account_add_hit(engine *e, account *a, uint32_t lead, uint32_t signal, time_ms t);
 bool is_free_mail(const engine *e, const char *domain, size_t len);
+
+/* persist.c */
+bool mark_changed(engine *e, uint32_t lead_index);
+bool mark_account_changed(engine *e, uint32_t account_index);
 
 /* lifecycle.c */
 void lifecycle_change(engine *e, const engine_sink *sink, lead *l, uint32_t to_stage,
