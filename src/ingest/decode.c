@@ -108,7 +108,19 @@ struct decoder {
     uint32_t unescaped[INGEST_MAX_TOKENS]; /* == generation: escapes already decoded */
     uint32_t generation;                   /* one per decode */
     bool has_escapes;                      /* the event has a backslash somewhere */
+    time_ms default_time;
+    int default_type;
 };
+
+void decoder_set_default_time(decoder *d, time_ms t)
+{
+    d->default_time = t;
+}
+
+void decoder_set_default_type(decoder *d, int type)
+{
+    d->default_type = type;
+}
 
 const char *event_type_name(enum event_type t)
 {
@@ -220,6 +232,7 @@ decoder *decoder_new(const contract *c)
     decoder *d = mem_calloc(1, sizeof *d);
     if (!d) return NULL;
     d->c = c;
+    d->default_type = -1;
     d->a = arena_new(16 * 1024);
     d->root.target = -1;
     if (!d->a) goto fail;
@@ -640,6 +653,11 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
     int ti = -1;
     for (int i = 0; i < 5 && type.s; i++)
         if (str_eq_n(type, types[i], strlen(types[i]))) ti = i;
+    if (!type.s && d->default_type >= 0) {
+        type.s = types[d->default_type];
+        type.len = (uint32_t)strlen(type.s);
+        ti = d->default_type;
+    }
     if (!type.s) {
         fail(&x, 0, "missing \"type\" (track, page, identify, group or screen)");
         return false;
@@ -649,14 +667,19 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
              (int)(type.len < 40 ? type.len : 40), type.s);
         return false;
     }
+    if (d->default_type >= 0 && ti != d->default_type) {
+        fail(&x, (uint32_t)(type.s - json), "this endpoint takes %s calls, not %s", types[d->default_type], types[ti]);
+        return false;
+    }
     out->type = (uint8_t)ti;
 
     str ts = string_at(&x, B_TIMESTAMP);
-    if (!ts.s) {
+    if (!ts.s && d->default_time) {
+        out->timestamp = d->default_time;
+    } else if (!ts.s) {
         fail(&x, 0, "missing \"timestamp\"");
         return false;
-    }
-    if (!time_parse(ts.s, ts.len, &out->timestamp)) {
+    } else if (!time_parse(ts.s, ts.len, &out->timestamp)) {
         fail(&x, (uint32_t)(ts.s - json), "\"timestamp\" is not an ISO-8601 time: \"%.*s\"",
              (int)(ts.len < 40 ? ts.len : 40), ts.s);
         return false;

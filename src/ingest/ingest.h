@@ -46,6 +46,13 @@ typedef struct decoder decoder;
 decoder *decoder_new(const contract *c);
 void decoder_free(decoder *d);
 
+/* The time given to events that carry no "timestamp" (the server sets the
+ * time of receipt, as Segment does); 0, the default, refuses them. */
+void decoder_set_default_time(decoder *d, time_ms t);
+/* The type given to events that carry no "type" (the endpoint says it, as
+ * Segment's /v1/track does); -1, the default, refuses them. */
+void decoder_set_default_type(decoder *d, int type);
+
 /* Decodes one JSON object of `len` bytes (modified in place). False with
  * `err` filled when the bytes are not an event baton can use. */
 bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error *err);

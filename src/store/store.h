@@ -1,0 +1,135 @@
+/* store: where baton keeps what it has acknowledged — events, lead and
+ * account state, handoffs, the timeline of every change, identities, API
+ * tokens — behind one interface. SQLite is the embedded default (one file,
+ * WAL, foreign keys on); PostgreSQL will implement the same operations.
+ *
+ * Ownership: the store copies everything it is given; rows handed to a
+ * callback are valid only during the call.
+ *
+ * Errors: operations return STORE_OK or a negative code and leave a message
+ * in store_error(). A store whose write failed stays failed (every later
+ * write returns the same error) until store_reset() — so a half-written
+ * commit can never be mistaken for a whole one. */
+#ifndef BATON_STORE_H
+#define BATON_STORE_H
+
+#include "util/util.h"
+
+enum store_result {
+    STORE_OK = 0,
+    STORE_DUPLICATE = 1, /* put_event: a message with this id is already stored */
+    STORE_NOT_FOUND = 2,
+    STORE_ERROR = -1,    /* see store_error() */
+};
+
+typedef struct store store;
+
+typedef struct store_event {
+    const char *message_id; /* NULL: the event has none (never a duplicate) */
+    const char *lead;       /* the lead it was applied to */
+    const char *type, *name;
+    time_ms at, received;
+    const char *body; /* the event as received, JSON */
+    size_t body_len;
+} store_event;
+
+typedef struct store_handoff {
+    uint64_t id;
+    const char *lead, *account, *gate, *contract;
+    uint32_t version;
+    time_ms at;
+    bool fast;
+    const char *stage, *team, *status;
+    const char *packet; /* the whole handoff as JSON (handoff_to_json) */
+} store_handoff;
+
+typedef struct store_change {
+    const char *lead;
+    uint64_t handoff; /* 0: none */
+    time_ms at;
+    const char *from_stage, *from_status, *to_stage, *to_status, *owner;
+    const char *cause; /* "gate fast_track", "rejected: wrong_timing", ... */
+    const char *actor; /* "engine", or who acted through the API */
+} store_change;
+
+typedef struct store_filter {
+    const char *status, *owner, *gate, *lead; /* NULL: any */
+    time_ms since;                            /* 0: any */
+    int fast;                                 /* -1 any, 0 no, 1 yes */
+    uint32_t limit;                           /* 0: 100 */
+    uint64_t after;                           /* handoffs with a larger id (paging) */
+} store_filter;
+
+/* Called once per row; return false to stop. */
+typedef bool (*store_row_fn)(void *ctx, const char *json);
+
+typedef struct store_load {
+    void *ctx;
+    bool (*lead)(void *ctx, const void *blob, size_t len);
+    bool (*account)(void *ctx, const void *blob, size_t len);
+    bool (*alias)(void *ctx, const char *alias, const char *lead);
+    bool (*seen)(void *ctx, const char *message_id, time_ms at);
+} store_load;
+
+enum token_role { ROLE_INGEST, ROLE_SALES, ROLE_ADMIN };
+const char *token_role_name(enum token_role r);
+
+typedef struct store_ops {
+    const char *name;
+    void (*close)(store *s);
+    int (*begin)(store *s);
+    int (*commit)(store *s); /* durable when it returns STORE_OK */
+    int (*rollback)(store *s);
+    int (*put_event)(store *s, const store_event *e);
+    int (*put_handoff)(store *s, const store_handoff *h);
+    int (*set_handoff_status)(store *s, uint64_t id, const char *status);
+    int (*put_change)(store *s, const store_change *c);
+    int (*put_lead)(store *s, const char *key, const void *blob, size_t len);
+    int (*put_account)(store *s, const char *domain, const void *blob, size_t len);
+    int (*put_alias)(store *s, const char *alias, const char *lead);
+    int (*set_meta)(store *s, const char *key, const char *value);
+    /* copies the value into out (NUL-terminated); STORE_NOT_FOUND when unset */
+    int (*get_meta)(store *s, const char *key, char *out, size_t cap);
+    /* state for a restart: every lead, account and alias, and the message ids
+     * received in the last `seen_window` */
+    int (*load)(store *s, const store_load *l, duration_ms seen_window, time_ms now);
+    /* handoffs as their JSON packets, newest first */
+    int (*list_handoffs)(store *s, const store_filter *f, store_row_fn fn, void *ctx);
+    /* one handoff's JSON packet with its current status */
+    int (*get_handoff)(store *s, uint64_t id, store_row_fn fn, void *ctx);
+    /* a lead's timeline, oldest first, as JSON objects */
+    int (*timeline)(store *s, const char *lead, store_row_fn fn, void *ctx);
+    /* tokens are kept as SHA-256 hex digests, never in clear */
+    int (*put_token)(store *s, const char *digest, enum token_role role, const char *name, time_ms now);
+    int (*find_token)(store *s, const char *digest, enum token_role *role);
+    /* drops events received before `before`; reports how many */
+    int (*prune_events)(store *s, time_ms before, uint64_t *removed);
+} store_ops;
+
+struct store {
+    const store_ops *ops;
+    char error[256];
+    bool failed;
+};
+
+/* Opens (creating when absent) a SQLite store at `path` and brings its
+ * schema up to date. NULL with a message in `why` on failure. */
+store *sqlite_store_open(const char *path, char *why, size_t why_cap);
+
+static inline const char *store_error(const store *s)
+{
+    return s->error;
+}
+
+static inline void store_reset(store *s)
+{
+    s->failed = false;
+    s->error[0] = '\0';
+}
+
+static inline void store_close(store *s)
+{
+    if (s) s->ops->close(s);
+}
+
+#endif
