@@ -34,6 +34,8 @@ asan: deps $(BUILD)/asan/build.ninja
 test: release asan
 	@echo "== release build =="
 	@cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
+	@echo "== language signals: precision and recall on tests/data/text (R5, R9) =="
+	@cd $(BUILD)/release && BATON_SOURCE_DIR=$(CURDIR) ./text_test_eval 2>&1 | grep -E '^(mentions|reply)'
 	@echo "== AddressSanitizer + UBSan build =="
 	@cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)

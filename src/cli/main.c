@@ -50,6 +50,24 @@ static const command commands[] = {
      "  -h, --help             this text\n"
      "\n"
      "Exit status: 0 done, 1 the contract is invalid, 2 usage, 3 an input unreadable.\n"},
+    {"serve", cmd_serve, "run the server: Segment ingest, the sales API, health and metrics",
+     "usage: baton serve --contract FILE [--db FILE] [--listen HOST:PORT]\n"
+     "\n"
+     "Serves Segment's HTTP tracking API (/v1/track, identify, page, group, screen,\n"
+     "batch, import; the write key is an ingest token sent as the Basic user name),\n"
+     "the sales API under /api (Bearer tokens), /healthz and /metrics. Events are\n"
+     "acknowledged only once they are durable in the SQLite file. SIGHUP reloads\n"
+     "the contract; a contract with errors is refused and the running one stays.\n"
+     "See docs/api.md.\n"
+     "\n"
+     "  --contract FILE       the contract (required)\n"
+     "  --db FILE             the SQLite store (default baton.db; created when absent)\n"
+     "  --listen HOST:PORT    where to listen (default 127.0.0.1:8080; port 0 picks one)\n"
+     "  --dedupe-window DUR   how long a messageId is remembered (default 7d)\n"
+     "  -h, --help            this text\n"
+     "\n"
+     "Prints 'baton: listening on http://HOST:PORT' once it accepts requests.\n"
+     "Exit status: 0 stopped by SIGINT/SIGTERM, 1 invalid contract, 2 usage, 3 I/O.\n"},
     {"simulate", cmd_simulate, "made-up buying journeys as Segment events, for tests and demos",
      "usage: baton simulate --seed N --accounts A --days D [--rate EVENTS_PER_DAY]\n"
      "                      [--start DATE] [-o FILE]\n"
@@ -81,6 +99,16 @@ static const command commands[] = {
      "  -h, --help      this text\n"
      "\n"
      "Exit status: 0 all passed, 1 a case failed or a contract is invalid, 2 usage.\n"},
+    {"token", cmd_token, "create an API token for the server",
+     "usage: baton token create --role ingest|sales|admin [--name NAME] [--db FILE]\n"
+     "\n"
+     "Creates a token and prints it once on stdout; the store keeps only its SHA-256\n"
+     "digest. An ingest token is a Segment write key; sales tokens work the sales API;\n"
+     "admin tokens can do both and replace the contract.\n"
+     "\n"
+     "  --role ROLE   ingest, sales or admin (required)\n"
+     "  --name NAME   who or what it is for, shown in the timeline\n"
+     "  --db FILE     the SQLite store (default baton.db)\n"},
 };
 
 const command *cli_find(const char *name)

@@ -452,6 +452,7 @@ static void check_name(checker *k, node *n)
             }
             n->ref = builtins[b].ref;
             n->type = builtins[b].type;
+            if (n->ref == REF_POINTS) c->about.reads_points = true;
             return;
         }
     }

@@ -254,6 +254,7 @@ static void compile_binary(compiler *k, const node *n)
     case OP_MENTIONS: {
         compile_node(k, n->a);
         uint32_t list = list_for(k, n->b);
+        if (n->op == OP_MENTIONS && list < k->c->list_count) k->c->lists[list].mentioned = true;
         emit(k, n, n->op == OP_MENTIONS ? I_MENTIONS : I_IN_LIST, list, 0);
         if (n->op == OP_NOT_IN) emit(k, n, I_LNOT, 0, 0);
         return;

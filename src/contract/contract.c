@@ -6,6 +6,7 @@
  * contract is returned only when there are none. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "contract/internal.h"
+#include "text/text.h"
 
 #include <pcre2.h>
 #include <string.h>
@@ -13,8 +14,81 @@
 static const char *const top_keys[] = {
     "contract", "version", "signed_by", "retention", "calendar", "lists",   "macros",  "kinds",
     "fit",      "signals", "points",    "gates",     "require",  "context", "stages",  "sla",
-    "reasons",  "tests",   "identity",
+    "reasons",  "tests",   "identity",  "language", "word_order",
 };
+
+/* language: english          the stemmer `mentions` uses (libstemmer's names)
+ * word_order: strict | any   whether a phrase's words may come in any order */
+static void load_reading(loader *ld, const ynode *root)
+{
+    contract *c = ld->c;
+    c->language = "english";
+    const ynode *n = ymap_get(root, "language");
+    if (n && text_of(ld, n, "'language'")) {
+        if (text_language_known(n->text)) {
+            c->language = n->text;
+        } else {
+            const char **names = text_languages();
+            size_t count = 0;
+            while (names[count]) count++;
+            error *err = bad(ld, n, ERR_VALUE, "unknown language '%s'", n->text);
+            const char *near = nearest_name(n->text, n->len, names, count);
+            if (near) error_hint(err, "did you mean '%s'?", near);
+            else error_hint(err, "'mentions' stems words in one of libstemmer's languages, such as english, "
+                                 "german, french, spanish or portuguese");
+        }
+    }
+    n = ymap_get(root, "word_order");
+    if (n && text_of(ld, n, "'word_order'")) {
+        if (strcmp(n->text, "any") == 0) {
+            c->any_order = true;
+        } else if (strcmp(n->text, "strict") != 0) {
+            error *err = bad(ld, n, ERR_VALUE, "'word_order' is 'strict' or 'any', not '%s'", n->text);
+            error_hint(err, "'any' lets \"approval internally\" count for the phrase \"internal approval\"");
+        }
+    }
+}
+
+/* Every list on the right of `mentions` becomes prepared phrases, once.
+ * Errors for phrases that cannot match go to errs; false when memory ran
+ * out. */
+static bool prepare_mentions(contract *c, errors *errs)
+{
+    bool any = false;
+    for (uint32_t i = 0; i < c->list_count; i++) any |= c->lists[i].mentioned;
+    if (!any) return true;
+    c->matcher = text_matcher_new(c->language, c->any_order);
+    if (!c->matcher) return false;
+    for (uint32_t i = 0; i < c->list_count; i++) {
+        list_def *l = &c->lists[i];
+        if (!l->mentioned) continue;
+        uint32_t bad_item;
+        enum text_phrase_error e = text_matcher_add(c->matcher, l->items, l->count, &l->phrases, &bad_item);
+        if (e == TEXT_PHRASE_OK) continue;
+        if (e == TEXT_PHRASE_NOMEM) return false;
+        l->mentioned = false;
+        uint32_t len = l->name[0] ? (uint32_t)strlen(l->name) : 1;
+        const char *item = l->items[bad_item];
+        char where[96];
+        if (l->name[0]) snprintf(where, sizeof where, "list '%s'", l->name);
+        else snprintf(where, sizeof where, "the list");
+        error *err;
+        if (e == TEXT_PHRASE_EMPTY) {
+            err = errors_add(errs, ERR_VALUE, l->offset, len, "phrase '%s' in %s has no words to mention", item,
+                             where);
+            error_hint(err, "'mentions' matches words; punctuation alone never matches");
+        } else if (e == TEXT_PHRASE_TOO_LONG) {
+            err = errors_add(errs, ERR_LIMIT, l->offset, len, "phrase '%.60s' in %s has more than %d words", item,
+                             where, TEXT_MAX_PHRASE_WORDS);
+            error_hint(err, "a phrase is a few words the buyer would write; split it into shorter ones");
+        } else {
+            err = errors_add(errs, ERR_LIMIT, l->offset, len, "phrase '%.60s' in %s has a word longer than %d bytes",
+                             item, where, TEXT_MAX_WORD);
+            error_hint(err, "such a word never matches: messages are read word by word, up to that length");
+        }
+    }
+    return text_matcher_finish(c->matcher);
+}
 
 /* identity: { also_free_mail: [...], not_free_mail: [...] } */
 static void load_identity(loader *ld, const ynode *n)
@@ -87,13 +161,40 @@ static void compile_all(contract *c, errors *errs)
     }
 }
 
+/* Whether a condition uses `mentions` (through macros too). */
+static bool uses_mentions(const contract *c, const node *n, int depth)
+{
+    if (!n || depth > CONTRACT_MAX_DEPTH) return false;
+    if (n->kind == N_BINARY && n->op == OP_MENTIONS) return true;
+    if (n->kind == N_NAME && n->ref == REF_MACRO) return uses_mentions(c, c->macros[n->index].body.root, depth + 1);
+    if (uses_mentions(c, n->a, depth + 1) || uses_mentions(c, n->b, depth + 1)) return true;
+    for (uint32_t i = 0; i < n->nargs; i++)
+        if (uses_mentions(c, n->args[i], depth + 1)) return true;
+    return false;
+}
+
 static void compile_descriptions(contract *c, errors *errs, const ynode *signals)
 {
     if (!signals || signals->kind != Y_MAP) return;
     for (uint32_t i = 0; i < c->signal_count; i++) {
-        const ynode *body = ymap_get(signals, c->signals[i].info.name);
+        signal_def *s = &c->signals[i];
+        const ynode *body = ymap_get(signals, s->info.name);
         const ynode *d = ymap_get(body, "describe");
-        if (d && d->kind == Y_SCALAR) c->signals[i].describe = template_compile(c, errs, d, CTX_TEMPLATE_EVENT);
+        if (!d || d->kind != Y_SCALAR) continue;
+        s->describe = template_compile(c, errs, d, CTX_TEMPLATE_EVENT);
+        if (!s->describe || !s->e.when.root) continue;
+        /* {phrase} and {sentence} tell what `mentions` found: the signal's
+         * own condition must look. */
+        for (uint32_t k = 0; k < s->describe->count; k++) {
+            uint8_t w = s->describe->parts[k].word;
+            if (s->describe->parts[k].text || (w != TW_PHRASE && w != TW_SENTENCE)) continue;
+            if (uses_mentions(c, s->e.when.root, 0)) break;
+            loader ld = {.c = c, .errs = errs};
+            error *err = bad(&ld, d, ERR_NAME, "'{%s}' in signal '%s' needs a condition that uses 'mentions'",
+                             w == TW_PHRASE ? "phrase" : "sentence", s->info.name);
+            error_hint(err, "write it as in: when: message.text mentions risk_phrases");
+            break;
+        }
     }
 }
 
@@ -231,6 +332,7 @@ contract *contract_parse(const char *path, const char *text, size_t len, errors 
 
     load_header(&ld, root);
     load_identity(&ld, ymap_get(root, "identity"));
+    load_reading(&ld, root);
     c->about.history = 14 * MS_PER_DAY; /* the context block's reach; windows may raise it */
     load_lists(&ld, ymap_get(root, "lists"));
     load_kinds(&ld, ymap_get(root, "kinds"));
@@ -253,6 +355,7 @@ contract *contract_parse(const char *path, const char *text, size_t len, errors 
     load_reasons(&ld, ymap_get(root, "reasons"));
     load_tests(&ld, ymap_get(root, "tests"));
     check_gates_reachable(c, errs);
+    if (!prepare_mentions(c, errs)) goto nomem;
     if (c->looks_back || c->about.history > c->about.retention) c->about.history = c->about.retention;
 
     /* A failed allocation anywhere in loading may have dropped a part
@@ -276,6 +379,7 @@ void contract_free(contract *c)
         pcre2_match_data_free(c->regexes[i].match_data);
         pcre2_code_free(c->regexes[i].code);
     }
+    text_matcher_free(c->matcher);
     arena_free(c->arena);
     mem_free(c);
 }

@@ -219,6 +219,7 @@ typedef struct contract_info {
      * any count() or distinct() reads, the retention when since() or last()
      * look back, and never less than the 14 days the context block covers. */
     duration_ms history;
+    bool reads_points; /* some expression reads `points` */
     calendar_info calendar;
     sla_figure first_touch, meeting;
     uint8_t on_breach;               /* enum sla_breach */

@@ -1424,6 +1424,8 @@ static const char *const template_words[] = {
     [TW_PAIN] = "the lead's pain",
     [TW_IMPACT] = "the business impact",
     [TW_TOPIC] = "the topic",
+    [TW_PHRASE] = "the phrase the buyer used",
+    [TW_SENTENCE] = "the buyer's sentence",
 };
 
 static void put_template(strbuf *b, const contract *c, const template_info *t)

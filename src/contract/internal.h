@@ -209,8 +209,11 @@ void node_print(const node *n, strbuf *out);
 
 /* ---- templates ----------------------------------------------------------
  * "text {expr} text": literal parts and holes. A hole is an expression or
- * one of the template words (trigger, question, gate, pain, impact, topic). */
-enum template_word { TW_NONE, TW_TRIGGER, TW_QUESTION, TW_GATE, TW_PAIN, TW_IMPACT, TW_TOPIC };
+ * one of the template words: trigger, question, gate, pain, impact, topic in
+ * context lines; phrase and sentence (what `mentions` found in the event) in
+ * signal descriptions. */
+enum template_word { TW_NONE, TW_TRIGGER, TW_QUESTION, TW_GATE, TW_PAIN, TW_IMPACT, TW_TOPIC,
+                     TW_PHRASE, TW_SENTENCE };
 
 typedef struct template_part {
     const char *text; /* literal text, or NULL for a hole */
@@ -296,6 +299,8 @@ typedef struct list_def {
     const char **items;
     uint32_t count;
     uint64_t *bits;        /* membership over intern ids */
+    bool mentioned;        /* on the right of `mentions`: prepared as phrases */
+    uint32_t phrases;      /* its index in the contract's text_matcher */
 } list_def;
 
 typedef struct regex_def {
@@ -388,6 +393,12 @@ struct contract {
 
     test_info *tests;
     uint32_t test_count;
+
+    /* How `mentions` reads the buyer's words: the stemmer's language, the
+     * word order, and the phrase lists prepared once (src/text/). */
+    const char *language;
+    bool any_order;
+    struct text_matcher *matcher; /* NULL when no list is mentioned */
 };
 
 /* ---- checking and compiling (check.c, compile.c) -------------------------- */

@@ -1,6 +1,7 @@
 /* Templates: "text {expression} text", as used by context lines and signal
  * descriptions. `{{` and `}}` stand for literal braces. */
 #include "contract/internal.h"
+#include "text/text.h"
 
 #include <string.h>
 
@@ -8,7 +9,8 @@ static const struct {
     const char *word;
     uint8_t code;
 } words[] = {{"trigger", TW_TRIGGER}, {"question", TW_QUESTION}, {"gate", TW_GATE},
-             {"pain", TW_PAIN},       {"impact", TW_IMPACT},     {"topic", TW_TOPIC}};
+             {"pain", TW_PAIN},       {"impact", TW_IMPACT},     {"topic", TW_TOPIC},
+             {"phrase", TW_PHRASE},   {"sentence", TW_SENTENCE}};
 
 static uint8_t word_of(const char *s, uint32_t n)
 {
@@ -82,7 +84,14 @@ template_info *template_compile(contract *c, errors *errs, const ynode *scalar, 
         template_part *p = &parts[count++];
         memset(p, 0, sizeof *p);
         p->word = word_of(s + i + 1, j - i - 1);
-        if (p->word != TW_NONE && ctx == CTX_TEMPLATE_EVENT) {
+        bool found_word = p->word == TW_PHRASE || p->word == TW_SENTENCE;
+        if (found_word && ctx != CTX_TEMPLATE_EVENT) {
+            error *err = errors_add(errs, ERR_NAME, yscalar_offset(scalar, i + 1), j - i - 1,
+                                    "'{%.*s}' belongs in a signal description, not in a context line",
+                                    (int)(j - i - 1), s + i + 1);
+            error_hint(err, "it is what 'mentions' found in the event that matched the signal");
+            ok = false;
+        } else if (p->word != TW_NONE && !found_word && ctx == CTX_TEMPLATE_EVENT) {
             error *err = errors_add(errs, ERR_NAME, yscalar_offset(scalar, i + 1), j - i - 1,
                                     "'{%.*s}' belongs in a context line, not in a signal description",
                                     (int)(j - i - 1), s + i + 1);
@@ -167,7 +176,8 @@ void value_to_json(const value *v, strbuf *out)
 }
 
 /* Renders a template; false when some hole had no value (and printed nothing). */
-static bool render(const template_info *t, const eval_env *env, const template_vars *vars, strbuf *out)
+static bool render(const contract *c, const template_info *t, const eval_env *env, const template_vars *vars,
+                   strbuf *out)
 {
     bool complete = true;
     for (uint32_t i = 0; i < t->count; i++) {
@@ -184,6 +194,15 @@ static bool render(const template_info *t, const eval_env *env, const template_v
         case TW_PAIN: word = vars ? vars->pain : NULL; break;
         case TW_IMPACT: word = vars ? vars->impact : NULL; break;
         case TW_TOPIC: word = vars ? vars->topic : NULL; break;
+        case TW_PHRASE:
+        case TW_SENTENCE: {
+            const char *phrase;
+            str sentence;
+            complete &= text_mentions_explain(c->matcher, &phrase, &sentence);
+            if (p->word == TW_PHRASE && phrase) strbuf_puts(out, phrase);
+            else if (sentence.len) strbuf_append(out, sentence.s, sentence.len);
+            continue;
+        }
         default: {
             value v = program_eval(p->prog, env);
             complete &= v.type != VAL_NULL;
@@ -198,13 +217,13 @@ static bool render(const template_info *t, const eval_env *env, const template_v
 
 void contract_render_did(const contract *c, const eval_env *env, const template_vars *vars, strbuf *out)
 {
-    if (c->did) render(c->did, env, vars, out);
+    if (c->did) render(c, c->did, env, vars, out);
     else if (vars && vars->trigger) strbuf_puts(out, vars->trigger);
 }
 
 void contract_render_asks(const contract *c, const eval_env *env, const template_vars *vars, strbuf *out)
 {
-    if (c->asks) render(c->asks, env, vars, out);
+    if (c->asks) render(c, c->asks, env, vars, out);
     else if (vars && vars->question) strbuf_puts(out, vars->question);
 }
 
@@ -212,7 +231,7 @@ void contract_render_signal(const contract *c, size_t signal, const eval_env *en
 {
     const signal_def *s = &c->signals[signal];
     size_t start = out->len;
-    if (s->describe && render(s->describe, env, NULL, out)) return;
+    if (s->describe && render(c, s->describe, env, NULL, out)) return;
     /* no description, or one with a hole the event did not fill: the name */
     out->len = start;
     out->oom = false;

@@ -5,12 +5,13 @@
  * Missing values: a field the event lacks reads as null. Every comparison
  * with null is false; `not` of null is true; `and`/`or` treat null as false.
  *
- * A contract's regular expressions share one match block each, so a
+ * A contract's regular expressions share one match block each, and its
+ * `mentions` lists one text matcher (a scratch area and a stemmer), so a
  * contract is evaluated by one thread at a time. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "contract/internal.h"
+#include "text/text.h"
 
-#include <ctype.h>
 #include <pcre2.h>
 #include <string.h>
 
@@ -74,32 +75,16 @@ static bool in_list(const contract *c, const list_def *l, const value *v)
     return (l->bits[id >> 6] >> (id & 63)) & 1;
 }
 
-static bool is_word_byte(unsigned char ch)
+/* Phrases of a list in the buyer's words: stemmed, accent-folded, negation
+ * aware (src/text/mentions.c). The match is kept for {phrase}/{sentence}. */
+static bool mentions(const contract *c, const list_def *l, const value *v)
 {
-    return isalnum(ch) || ch >= 0x80;
-}
-
-/* Case-insensitive phrase search on word boundaries. The language-signals
- * work replaces this with stemming and negation scope. */
-static bool mentions(const list_def *l, const value *v)
-{
-    if (v->type != VAL_STR) return false;
-    const char *s = v->as.str.s;
-    uint32_t n = v->as.str.len;
-    for (uint32_t i = 0; i < l->count; i++) {
-        const char *p = l->items[i];
-        size_t pl = strlen(p);
-        if (pl == 0 || pl > n) continue;
-        for (uint32_t at = 0; at + pl <= n; at++) {
-            if (at > 0 && is_word_byte((unsigned char)s[at - 1])) continue;
-            size_t j = 0;
-            while (j < pl && tolower((unsigned char)s[at + j]) == tolower((unsigned char)p[j])) j++;
-            if (j < pl) continue;
-            if (at + pl < n && is_word_byte((unsigned char)s[at + pl])) continue;
-            return true;
-        }
+    str text = {NULL, 0};
+    if (v->type == VAL_STR) {
+        text.s = v->as.str.s;
+        text.len = v->as.str.len;
     }
-    return false;
+    return c->matcher && l->mentioned && text_mentions(c->matcher, l->phrases, text);
 }
 
 static bool affix(const value *a, const value *b, int where)
@@ -240,7 +225,7 @@ value program_eval(const program *p, const eval_env *env)
             break;
         }
         case I_IN_LIST: stack[sp - 1] = boolean(in_list(c, &c->lists[in->arg], &stack[sp - 1])); break;
-        case I_MENTIONS: stack[sp - 1] = boolean(mentions(&c->lists[in->arg], &stack[sp - 1])); break;
+        case I_MENTIONS: stack[sp - 1] = boolean(mentions(c, &c->lists[in->arg], &stack[sp - 1])); break;
         case I_STARTS:
         case I_ENDS:
         case I_HAS: {

@@ -117,7 +117,7 @@ size_t engine_state_bytes(const engine *e)
 {
     return (size_t)e->lead_count * sizeof(lead) + (size_t)e->account_cap * sizeof(account) +
            arena_used(e->pool) + strmap_bytes(e->strings) + strmap_bytes(e->lead_ids) +
-           strmap_bytes(e->account_ids) + e->seen.cap * sizeof *e->seen.slots;
+           strmap_bytes(e->account_ids) + e->seen.cap * 16; /* a seen_slot is 16 bytes */
 }
 
 /* ---- history, as the expression language asks for it --------------------------- */
@@ -312,8 +312,9 @@ static bool keep_traits(engine *e, lead *l, const event *ev)
     if (ev->impact.len && !(l->impact = pool_copy(e, ev->impact.s, ev->impact.len, ENGINE_MAX_TEXT)))
         return false;
     if (ev->text.len) {
-        str q = text_last_question(ev->text);
-        if (q.len && !(l->question = pool_copy(e, q.s, q.len, ENGINE_MAX_TEXT))) return false;
+        char q[ENGINE_MAX_TEXT + 1];
+        size_t qn = text_last_question(ev->text, q, sizeof q);
+        if (qn && !(l->question = pool_copy(e, q, qn, ENGINE_MAX_TEXT))) return false;
     }
     return true;
 }
@@ -358,7 +359,7 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
     env->score.type = VAL_NULL; /* the closed-won model arrives with `baton train` */
     const points_info *pts = contract_points(c);
     env->points.type = VAL_NULL;
-    if (pts->enabled) {
+    if (pts->enabled && contract_about(c)->reads_points) { /* decay costs a pow(): only when read */
         double p = l->points;
         if (pts->half_life && ev->timestamp > l->points_at)
             p *= pow(0.5, (double)(ev->timestamp - l->points_at) / (double)pts->half_life);
@@ -458,9 +459,8 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
         contract_render_signal(c, s, &env, &d);
         remember_action(e, l, (uint32_t)s, ev);
     }
-    if (contract_points(c)->enabled) { /* points now include this event */
-        env.points.as.num = l->points;
-    }
+    /* a hit that earned points has decayed and added them as of now */
+    if (env.points.type == VAL_NUM && l->points_at == ev->timestamp) env.points.as.num = l->points;
 
     lifecycle_wake(e, sink, l, ev->timestamp);
     if (ev->type == EVENT_TRACK) lifecycle_outcome(e, sink, l, ev);

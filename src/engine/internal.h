@@ -62,7 +62,7 @@ typedef struct account {
 
 /* Remembers message ids for a window of event time, to drop duplicates. */
 typedef struct dedupe {
-    uint64_t *slots; /* hash tag | hour seen; 0 is empty */
+    struct seen_slot *slots;
     size_t cap, count;
     duration_ms window;
 } dedupe;

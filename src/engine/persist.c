@@ -121,7 +121,7 @@ bool engine_export_lead(const engine *e, const char *key, strbuf *out)
     /* the signal names this lead's history uses */
     uint16_t names[LEAD_MAX_HITS + LEAD_RECENT];
     uint8_t count = 0;
-    uint8_t name_of_hit[LEAD_MAX_HITS], name_of_recent[LEAD_RECENT];
+    uint8_t name_of_hit[LEAD_MAX_HITS] = {0}, name_of_recent[LEAD_RECENT] = {0};
     for (int pass = 0; pass < 2; pass++) {
         uint8_t n = pass == 0 ? l->hit_count : l->recent_count;
         for (uint8_t i = 0; i < n; i++) {
@@ -349,7 +349,7 @@ bool engine_import_lead(engine *e, const void *blob, size_t len)
     l->points = get_f64(&r);
     l->points_at = (time_ms)get_uint(&r, 8);
 
-    int signal_of[256];
+    int signal_of[256] = {0}; /* read only below the count filled */
     uint64_t names = get_uint(&r, 1);
     for (uint64_t j = 0; j < names; j++) {
         const char *name = get_str(&r, &n);
@@ -397,7 +397,7 @@ bool engine_import_account(engine *e, const void *blob, size_t len)
     if (!a) return false;
     a->version++;
     if (!get_fields(e, &r, a->fields, e->account_slot)) return false;
-    int signal_of[256];
+    int signal_of[256] = {0}; /* read only below the count filled */
     uint32_t lead_of[256];
     uint64_t names = get_uint(&r, 1);
     for (uint64_t j = 0; j < names; j++) {

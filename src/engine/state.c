@@ -185,23 +185,19 @@ bool is_free_mail(const engine *e, const char *domain, size_t len)
 }
 
 /* ---- dedupe ------------------------------------------------------------------
- * One 8-byte word per remembered id: the top 44 bits of its hash (never all
- * zero) and the hour it was seen, counted from 1970 in 20 bits (good until
- * 2089). Half the size of a hash-and-time pair, so twice as many ids fit in
- * the caches. */
-#define DEDUPE_HOUR_BITS 20
-#define DEDUPE_HOUR_MASK ((UINT64_C(1) << DEDUPE_HOUR_BITS) - 1)
-
-static uint64_t dedupe_tag(uint64_t h)
-{
-    uint64_t tag = h & ~DEDUPE_HOUR_MASK;
-    return tag ? tag : (UINT64_C(1) << DEDUPE_HOUR_BITS);
-}
+ * One slot per remembered id: its full 64-bit hash and the hour it was seen.
+ * A shorter tag would save cache but lose real events to collisions: at two
+ * million live ids a 44-bit tag collides about once per ten million events,
+ * a 64-bit hash about once per 10^12. */
+typedef struct seen_slot {
+    uint64_t hash; /* 0: empty */
+    uint32_t hour; /* hours since 1970 */
+    uint32_t unused;
+} seen_slot;
 
 static uint32_t dedupe_hour(time_ms t)
 {
-    int64_t hour = t > 0 ? t / MS_PER_HOUR : 0;
-    return hour > (int64_t)DEDUPE_HOUR_MASK ? (uint32_t)DEDUPE_HOUR_MASK : (uint32_t)hour;
+    return t > 0 ? (uint32_t)(t / MS_PER_HOUR) : 0;
 }
 
 bool dedupe_init(dedupe *d, duration_ms window)
@@ -209,7 +205,7 @@ bool dedupe_init(dedupe *d, duration_ms window)
     d->cap = 1024;
     d->count = 0;
     d->window = window;
-    d->slots = mem_calloc(d->cap, sizeof *d->slots);
+    d->slots = mem_calloc(d->cap, sizeof(seen_slot));
     return d->slots != NULL;
 }
 
@@ -219,28 +215,30 @@ void dedupe_free(dedupe *d)
     d->slots = NULL;
 }
 
-static void dedupe_insert(uint64_t *slots, size_t cap, uint64_t word)
+static void dedupe_insert(seen_slot *slots, size_t cap, uint64_t hash, uint32_t hour)
 {
-    size_t i = (size_t)(word >> DEDUPE_HOUR_BITS) & (cap - 1);
-    while (slots[i]) i = (i + 1) & (cap - 1);
-    slots[i] = word;
+    size_t i = hash & (cap - 1);
+    while (slots[i].hash) i = (i + 1) & (cap - 1);
+    slots[i].hash = hash;
+    slots[i].hour = hour;
 }
 
 /* Rebuilds the table without expired ids, doubling it when still crowded. */
 static bool dedupe_rebuild(dedupe *d, uint32_t hour)
 {
+    seen_slot *old = d->slots;
     uint32_t window_hours = (uint32_t)((d->window + MS_PER_HOUR - 1) / MS_PER_HOUR);
     uint32_t horizon = hour > window_hours ? hour - window_hours : 0;
     size_t live = 0;
     for (size_t i = 0; i < d->cap; i++)
-        if (d->slots[i] && (d->slots[i] & DEDUPE_HOUR_MASK) >= horizon) live++;
+        if (old[i].hash && old[i].hour >= horizon) live++;
     size_t cap = d->cap;
     while ((live + 1) * 2 > cap) cap *= 2;
-    uint64_t *slots = mem_calloc(cap, sizeof *slots);
+    seen_slot *slots = mem_calloc(cap, sizeof *slots);
     if (!slots) return false;
     for (size_t i = 0; i < d->cap; i++)
-        if (d->slots[i] && (d->slots[i] & DEDUPE_HOUR_MASK) >= horizon) dedupe_insert(slots, cap, d->slots[i]);
-    mem_free(d->slots);
+        if (old[i].hash && old[i].hour >= horizon) dedupe_insert(slots, cap, old[i].hash, old[i].hour);
+    mem_free(old);
     d->slots = slots;
     d->cap = cap;
     d->count = live;
@@ -250,24 +248,25 @@ static bool dedupe_rebuild(dedupe *d, uint32_t hour)
 bool dedupe_seen(dedupe *d, const char *id, size_t len, time_ms now, bool *nomem)
 {
     *nomem = false;
-    uint64_t tag = dedupe_tag(hash_bytes(id, len));
+    uint64_t hash = hash_bytes(id, len);
+    if (!hash) hash = 1;
     uint32_t hour = dedupe_hour(now);
     uint32_t window_hours = (uint32_t)((d->window + MS_PER_HOUR - 1) / MS_PER_HOUR);
+    seen_slot *slots = d->slots;
     size_t mask = d->cap - 1;
-    for (size_t i = (size_t)(tag >> DEDUPE_HOUR_BITS) & mask; d->slots[i]; i = (i + 1) & mask) {
-        if ((d->slots[i] & ~DEDUPE_HOUR_MASK) != tag) continue;
+    for (size_t i = hash & mask; slots[i].hash; i = (i + 1) & mask) {
+        if (slots[i].hash != hash) continue;
         /* remembered for the window around its first sight, to the hour */
-        uint32_t seen = (uint32_t)(d->slots[i] & DEDUPE_HOUR_MASK);
-        uint32_t age = hour > seen ? hour - seen : seen - hour;
+        uint32_t age = hour > slots[i].hour ? hour - slots[i].hour : slots[i].hour - hour;
         if (age <= window_hours) return true;
-        d->slots[i] = tag | hour; /* seen long ago: counts as new */
+        slots[i].hour = hour; /* seen long ago: counts as new */
         return false;
     }
     if ((d->count + 1) * 4 > d->cap * 3 && !dedupe_rebuild(d, hour)) {
         *nomem = true;
         return false;
     }
-    dedupe_insert(d->slots, d->cap, tag | hour);
+    dedupe_insert(d->slots, d->cap, hash, hour);
     d->count++;
     return false;
 }

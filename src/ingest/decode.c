@@ -21,7 +21,7 @@ enum builtin {
     B_PROP_PAIN, B_PROP_IMPACT, B_TEXT, B_BODY, B_MESSAGE, B_QUESTION, B_COMMENT, B_SUBJECT,
     B_CHANNEL, B_SENDER_TYPE, B_AUTO_SUBMITTED, B_X_AUTOREPLY, B_X_AUTORESPOND, B_PRECEDENCE,
     B_PROP_CATEGORY, B_PATH, B_URL, B_TITLE, B_REFERRER, B_SECONDS, B_TRAIT_DOMAIN, B_REASON,
-    B_AMOUNT, B_CAMPAIGN_SOURCE, B_UTM_SOURCE, B_COUNT
+    B_AMOUNT, B_CAMPAIGN_SOURCE, B_UTM_SOURCE, B_FROM, B_SENDER_EMAIL, B_COUNT
 };
 
 static const struct {
@@ -56,6 +56,8 @@ static const struct {
     {"properties.headers.x_autoreply", B_X_AUTOREPLY},
     {"properties.headers.x_autorespond", B_X_AUTORESPOND},
     {"properties.headers.precedence", B_PRECEDENCE},
+    {"properties.from", B_FROM},
+    {"properties.sender_email", B_SENDER_EMAIL},
     {"properties.category", B_PROP_CATEGORY},
     {"properties.path", B_PATH},
     {"properties.url", B_URL},
@@ -762,7 +764,9 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
                 v->as.b = false;
                 break;
             }
+            static const uint8_t from_from[] = {B_FROM, B_SENDER_EMAIL};
             reply_facts f = {
+                .from = first_of(&x, from_from, ARRAY_LEN(from_from)),
                 .auto_submitted = string_at(&x, B_AUTO_SUBMITTED),
                 .x_autoreply = string_at(&x, B_X_AUTOREPLY),
                 .x_autorespond = string_at(&x, B_X_AUTORESPOND),

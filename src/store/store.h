@@ -4,11 +4,13 @@
  * WAL, foreign keys on); PostgreSQL will implement the same operations.
  *
  * Ownership: the store copies everything it is given; rows handed to a
- * callback are valid only during the call.
+ * callback are valid only during the call. One thread at a time uses a
+ * store; a callback must not call back into the store that called it.
  *
  * Errors: operations return STORE_OK or a negative code and leave a message
- * in store_error(). A store whose write failed stays failed (every later
- * write returns the same error) until store_reset() — so a half-written
+ * in store_error(). A store whose write failed stays failed (its open
+ * transaction is rolled back, and every later operation but rollback and
+ * close returns the same error) until store_reset() — so a half-written
  * commit can never be mistaken for a whole one. */
 #ifndef BATON_STORE_H
 #define BATON_STORE_H
@@ -57,7 +59,8 @@ typedef struct store_filter {
     time_ms since;                            /* 0: any */
     int fast;                                 /* -1 any, 0 no, 1 yes */
     uint32_t limit;                           /* 0: 100 */
-    uint64_t after;                           /* handoffs with a larger id (paging) */
+    uint64_t after;                           /* 0, or only handoffs with a smaller id: the
+                                               * next page after the one ending at it */
 } store_filter;
 
 /* Called once per row; return false to stop. */
@@ -91,7 +94,8 @@ typedef struct store_ops {
     /* copies the value into out (NUL-terminated); STORE_NOT_FOUND when unset */
     int (*get_meta)(store *s, const char *key, char *out, size_t cap);
     /* state for a restart: every lead, account and alias, and the message ids
-     * received in the last `seen_window` */
+     * received in the last `seen_window` (with the event's own time); NULL
+     * callbacks are skipped, and one that returns false fails the load */
     int (*load)(store *s, const store_load *l, duration_ms seen_window, time_ms now);
     /* handoffs as their JSON packets, newest first */
     int (*list_handoffs)(store *s, const store_filter *f, store_row_fn fn, void *ctx);
@@ -99,7 +103,8 @@ typedef struct store_ops {
     int (*get_handoff)(store *s, uint64_t id, store_row_fn fn, void *ctx);
     /* a lead's timeline, oldest first, as JSON objects */
     int (*timeline)(store *s, const char *lead, store_row_fn fn, void *ctx);
-    /* tokens are kept as SHA-256 hex digests, never in clear */
+    /* tokens are kept as SHA-256 hex digests, never in clear; a digest
+     * already stored is STORE_DUPLICATE and changes nothing */
     int (*put_token)(store *s, const char *digest, enum token_role role, const char *name, time_ms now);
     int (*find_token)(store *s, const char *digest, enum token_role *role);
     /* drops events received before `before`; reports how many */

@@ -1,0 +1,72 @@
+/* baton serve and baton token: the server, and the tokens that open it. */
+#include "cli/cli.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#include <string.h>
+#include <time.h>
+
+static void announce(const char *address)
+{
+    /* one line a supervisor or a test can wait for */
+    printf("baton: listening on http://%s\n", address);
+    fflush(stdout);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    serve_options opt = {.db = "baton.db", .contract = NULL, .listen = "127.0.0.1:8080", .ready = announce};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--db") == 0 && v) opt.db = argv[++i];
+        else if (strcmp(a, "--contract") == 0 && v) opt.contract = argv[++i];
+        else if (strcmp(a, "--listen") == 0 && v) opt.listen = argv[++i];
+        else if (strcmp(a, "--dedupe-window") == 0 && v) {
+            if (!duration_parse(v, strlen(v), &opt.dedupe_window) || opt.dedupe_window <= 0)
+                return cli_usage_error("serve", "--dedupe-window takes a duration such as 7d, not '%s'", v);
+            i++;
+        } else return cli_usage_error("serve", "unknown option '%s'", a);
+    }
+    if (!opt.contract) return cli_usage_error("serve", "--contract FILE is required");
+    return serve_run(&opt);
+}
+
+int cmd_token(int argc, char **argv)
+{
+    const char *db = "baton.db", *role_name = NULL, *name = "";
+    if (argc < 2 || strcmp(argv[1], "create") != 0) return cli_usage_error("token", "the one subcommand is 'create'");
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--db") == 0 && v) db = argv[++i];
+        else if (strcmp(a, "--role") == 0 && v) role_name = argv[++i];
+        else if (strcmp(a, "--name") == 0 && v) name = argv[++i];
+        else return cli_usage_error("token", "unknown option '%s'", a);
+    }
+    if (!role_name) return cli_usage_error("token", "--role ingest|sales|admin is required");
+    int role = -1;
+    for (int r = ROLE_INGEST; r <= ROLE_ADMIN; r++)
+        if (strcmp(role_name, token_role_name((enum token_role)r)) == 0) role = r;
+    if (role < 0) return cli_usage_error("token", "unknown role '%s' (ingest, sales or admin)", role_name);
+    char why[256], token[65], digest[65];
+    store *s = sqlite_store_open(db, why, sizeof why);
+    if (!s) {
+        fprintf(stderr, "baton token: %s: %s\n", db, why);
+        return EXIT_IO;
+    }
+    int code = EXIT_OK;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (!token_new(token, digest)) {
+        fprintf(stderr, "baton token: no randomness available\n");
+        code = EXIT_INTERNAL;
+    } else if (s->ops->put_token(s, digest, (enum token_role)role, name,
+                                 (time_ms)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000) != STORE_OK) {
+        fprintf(stderr, "baton token: %s\n", store_error(s));
+        code = EXIT_IO;
+    } else {
+        printf("%s\n", token);
+        fprintf(stderr, "a %s token; it is shown once and kept only as a digest in %s\n", role_name, db);
+    }
+    store_close(s);
+    return code;
+}

@@ -1,0 +1,412 @@
+/* The committer: one thread that owns the engine and the store's write
+ * connection, and makes waiting requests durable together (group commit).
+ *
+ *   requests ──submit──► queue ──► [ take all ─► BEGIN ─► decode, dedupe,
+ *        ▲                           apply, record ─► state of changed leads
+ *        └──────── answered ◄──────── ─► COMMIT (one fsync) ]
+ *
+ * Invariants:
+ *   1. a request is answered only after the transaction holding its events
+ *      committed, or failed;
+ *   2. the engine's memory and the store agree after every group: when a
+ *      commit fails the engine is rebuilt from the store, so events that were
+ *      applied but not made durable are forgotten with the rest;
+ *   3. a duplicate messageId is answered as accepted and applied once: the
+ *      store's unique index is the judge. */
+#include "http/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static time_ms wall_clock(void)
+{
+    /* The one place baton reads the clock: the edge, not the engine core. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (time_ms)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
+}
+
+/* ---- recording what the engine decides --------------------------------------------- */
+
+typedef struct recorder {
+    server *s;
+    bool failed;
+} recorder;
+
+static void record_handoff(void *ctx, const handoff *h)
+{
+    recorder *r = ctx;
+    server *s = r->s;
+    strbuf_reset(&s->scratch);
+    handoff_to_json(h, &s->scratch);
+    const contract_info *about = contract_about(h->contract);
+    store_handoff row = {
+        .id = h->number,
+        .lead = h->lead,
+        .account = h->account,
+        .gate = contract_gate(h->contract, h->gate)->name,
+        .contract = about->name,
+        .version = about->version,
+        .at = h->at,
+        .fast = h->fast,
+        .stage = contract_stage(h->contract, h->stage)->name,
+        .team = h->team,
+        .status = h->needs_context ? "needs_context" : "handed_off",
+        .packet = s->scratch.data ? s->scratch.data : "{}",
+    };
+    if (s->scratch.oom || s->store->ops->put_handoff(s->store, &row) != STORE_OK) r->failed = true;
+}
+
+/* The handoff's own status, as sales sees it, after a change of the lead's. */
+static const char *handoff_status(const transition *t)
+{
+    if (strncmp(t->cause, "rejected", 8) == 0) return "rejected";
+    switch (t->to_status) {
+    case STATUS_NEEDS_CONTEXT: return "needs_context";
+    case STATUS_HANDED_OFF: return "handed_off";
+    case STATUS_ACCEPTED: return "accepted";
+    default: return NULL;
+    }
+}
+
+static void record_change(void *ctx, const transition *t)
+{
+    recorder *r = ctx;
+    server *s = r->s;
+    const contract *c = s->contract;
+    store_change row = {
+        .lead = t->lead,
+        .handoff = t->handoff,
+        .at = t->at,
+        .from_stage = contract_stage(c, t->from_stage)->name,
+        .from_status = lead_status_name(t->from_status),
+        .to_stage = contract_stage(c, t->to_stage)->name,
+        .to_status = lead_status_name(t->to_status),
+        .owner = contract_stage(c, t->to_stage)->team,
+        .cause = t->cause,
+        .actor = "engine",
+    };
+    if (s->store->ops->put_change(s->store, &row) != STORE_OK) r->failed = true;
+    const char *status = handoff_status(t);
+    if (t->handoff && status && s->store->ops->set_handoff_status(s->store, t->handoff, status) != STORE_OK)
+        r->failed = true;
+}
+
+static void record_alias(void *ctx, const char *alias, const char *lead)
+{
+    recorder *r = ctx;
+    if (r->s->store->ops->put_alias(r->s->store, alias, lead) != STORE_OK) r->failed = true;
+}
+
+/* ---- loading ----------------------------------------------------------------------- */
+
+static bool load_lead(void *ctx, const void *blob, size_t len)
+{
+    return engine_import_lead(ctx, blob, len);
+}
+
+static bool load_account(void *ctx, const void *blob, size_t len)
+{
+    return engine_import_account(ctx, blob, len);
+}
+
+static bool load_alias(void *ctx, const char *alias, const char *lead)
+{
+    engine_import_alias(ctx, alias, lead); /* an alias of a lead no longer kept is dropped */
+    return true;
+}
+
+static bool load_seen(void *ctx, const char *message_id, time_ms at)
+{
+    return engine_import_seen(ctx, message_id, at);
+}
+
+/* A fresh engine for the current contract, holding the store's state. */
+static engine *engine_from_store(server *s)
+{
+    engine_options eo = {.dedupe_window = s->opt.dedupe_window};
+    char next[32];
+    if (s->store->ops->get_meta(s->store, "next_handoff", next, sizeof next) == STORE_OK)
+        eo.first_handoff = strtoull(next, NULL, 10);
+    engine *e = engine_new(s->contract, &eo);
+    if (!e) return NULL;
+    store_load l = {.ctx = e, .lead = load_lead, .account = load_account, .alias = load_alias, .seen = load_seen};
+    duration_ms window = s->opt.dedupe_window ? s->opt.dedupe_window : 7 * MS_PER_DAY;
+    if (s->store->ops->load(s->store, &l, window, wall_clock()) != STORE_OK) {
+        engine_free(e);
+        return NULL;
+    }
+    engine_clear_changed(e);
+    return e;
+}
+
+static contract *read_contract(const char *path, const char *text, size_t len, strbuf *report)
+{
+    errors errs;
+    errors_init(&errs, path, text, len);
+    contract *c = contract_parse(path, text, len, &errs);
+    if (!c) {
+        errors_sort(&errs);
+        errors_render(&errs, report);
+    }
+    return c;
+}
+
+bool server_load(server *s)
+{
+    char why[256];
+    s->store = sqlite_store_open(s->opt.db, why, sizeof why);
+    if (!s->store) {
+        fprintf(stderr, "baton serve: %s: %s\n", s->opt.db, why);
+        return false;
+    }
+    size_t len;
+    char *text = file_read(s->opt.contract, &len);
+    if (!text) {
+        fprintf(stderr, "baton serve: %s: cannot read\n", s->opt.contract);
+        return false;
+    }
+    strbuf report;
+    strbuf_init(&report);
+    s->contract = read_contract(s->opt.contract, text, len, &report);
+    if (!s->contract) fputs(report.data ? report.data : "", stderr);
+    strbuf_free(&report);
+    s->contract_text = text;
+    if (!s->contract) return false;
+    s->decoder = decoder_new(s->contract);
+    s->engine = s->decoder ? engine_from_store(s) : NULL;
+    if (!s->engine) {
+        fprintf(stderr, "baton serve: cannot load the state in %s: %s\n", s->opt.db, store_error(s->store));
+        return false;
+    }
+    return true;
+}
+
+bool server_replace_contract(server *s, const char *path, const char *text, size_t len, strbuf *report)
+{
+    contract *c = read_contract(path, text, len, report);
+    if (!c) return false;
+    decoder *d = decoder_new(c);
+    engine_options eo = {.dedupe_window = s->opt.dedupe_window};
+    pthread_mutex_lock(&s->engine_lock);
+    eo.first_handoff = engine_next_handoff(s->engine);
+    engine *e = d ? engine_new(c, &eo) : NULL;
+    bool ok = e != NULL;
+    /* every lead and account moves across, by name */
+    strbuf blob;
+    strbuf_init(&blob);
+    for (size_t i = 0; ok && i < engine_account_count(s->engine); i++) {
+        strbuf_reset(&blob);
+        ok = engine_export_account(s->engine, engine_account_domain(s->engine, i), &blob) &&
+             engine_import_account(e, blob.data, blob.len);
+    }
+    for (size_t i = 0; ok && i < engine_lead_count(s->engine); i++) {
+        const char *key = engine_lead_key(s->engine, i);
+        if (!key) continue;
+        strbuf_reset(&blob);
+        ok = engine_export_lead(s->engine, key, &blob) && engine_import_lead(e, blob.data, blob.len);
+    }
+    strbuf_free(&blob);
+    if (ok) {
+        engine_free(s->engine);
+        decoder_free(s->decoder);
+        contract_free(s->contract);
+        s->engine = e;
+        s->decoder = d;
+        s->contract = c;
+        engine_clear_changed(e);
+        const contract_info *about = contract_about(c);
+        strbuf_printf(report, "%s: now running %s version %u\n", path, about->name, about->version);
+    } else {
+        strbuf_puts(report, "out of memory while moving state to the new contract; the running one stays\n");
+        engine_free(e);
+        decoder_free(d);
+        contract_free(c);
+    }
+    pthread_mutex_unlock(&s->engine_lock);
+    return ok;
+}
+
+/* ---- one group ------------------------------------------------------------------- */
+
+static void process_item(server *s, const engine_sink *sink, job *j, job_item *it, time_ms now)
+{
+    store *st = s->store;
+    event ev;
+    decode_error err;
+    decoder_set_default_type(s->decoder, j->default_type);
+    decoder_set_default_time(s->decoder, now);
+    char *copy = mem_strndup(it->json, it->len); /* decoding changes the bytes; the store keeps the original */
+    if (!copy) {
+        it->status = ITEM_INVALID;
+        snprintf(it->error, sizeof it->error, "out of memory");
+        return;
+    }
+    if (!decoder_decode(s->decoder, copy, it->len, &ev, &err)) {
+        it->status = ITEM_INVALID;
+        snprintf(it->error, sizeof it->error, "%s (at byte %u)", err.what, err.offset + 1);
+        atomic_fetch_add(&s->rejected, 1);
+        goto done;
+    }
+    char message_id[128], lead[256], name[128];
+    snprintf(message_id, sizeof message_id, "%.*s", (int)ev.message_id.len, ev.message_id.s ? ev.message_id.s : "");
+    str who = ev.user_id.len ? ev.user_id : ev.anonymous_id;
+    snprintf(lead, sizeof lead, "%.*s", (int)who.len, who.s);
+    snprintf(name, sizeof name, "%.*s", (int)ev.name.len, ev.name.s ? ev.name.s : "");
+    store_event se = {
+        .message_id = message_id[0] ? message_id : NULL,
+        .lead = lead,
+        .type = event_type_name((enum event_type)ev.type),
+        .name = name[0] ? name : NULL,
+        .at = ev.timestamp,
+        .received = now,
+        .body = it->json,
+        .body_len = it->len,
+    };
+    int r = st->ops->put_event(st, &se);
+    if (r == STORE_DUPLICATE) {
+        it->status = ITEM_DUPLICATE;
+        atomic_fetch_add(&s->duplicates, 1);
+        goto done;
+    }
+    if (r != STORE_OK) goto done; /* the store is failed now; the group rolls back */
+    it->status = ITEM_ACCEPTED;
+    engine_apply(s->engine, &ev, sink);
+done:
+    mem_free(copy);
+}
+
+/* Writes the state of every lead and account the group changed. */
+static bool save_state(server *s)
+{
+    strbuf blob;
+    strbuf_init(&blob);
+    bool ok = true;
+    for (size_t i = 0; ok && i < engine_changed_lead_count(s->engine); i++) {
+        const char *key = engine_changed_lead(s->engine, i);
+        strbuf_reset(&blob);
+        if (!engine_export_lead(s->engine, key, &blob)) continue; /* merged into another */
+        ok = s->store->ops->put_lead(s->store, key, blob.data, blob.len) == STORE_OK;
+    }
+    for (size_t i = 0; ok && i < engine_changed_account_count(s->engine); i++) {
+        const char *domain = engine_changed_account(s->engine, i);
+        strbuf_reset(&blob);
+        ok = engine_export_account(s->engine, domain, &blob) &&
+             s->store->ops->put_account(s->store, domain, blob.data, blob.len) == STORE_OK;
+    }
+    char next[32];
+    snprintf(next, sizeof next, "%llu", (unsigned long long)engine_next_handoff(s->engine));
+    ok = ok && !blob.oom && s->store->ops->set_meta(s->store, "next_handoff", next) == STORE_OK;
+    strbuf_free(&blob);
+    engine_clear_changed(s->engine);
+    return ok;
+}
+
+static void count_batch(server *s, uint64_t n)
+{
+    int b = 0;
+    for (uint64_t limit = 1; b < 7 && n > limit; limit *= 10) b++;
+    atomic_fetch_add(&s->batch_buckets[b], 1);
+}
+
+static void run_group(server *s, job *jobs)
+{
+    store *st = s->store;
+    time_ms now = wall_clock();
+    recorder rec = {.s = s};
+    engine_sink sink = {.ctx = &rec, .handoff = record_handoff, .transition = record_change, .alias = record_alias};
+    uint64_t events = 0;
+    pthread_mutex_lock(&s->engine_lock); /* the engine and contract may not be swapped meanwhile */
+    int r = st->ops->begin(st);
+    for (job *j = jobs; r == STORE_OK && j; j = j->next) {
+        for (size_t i = 0; i < j->count && !st->failed && !rec.failed; i++) {
+            process_item(s, &sink, j, &j->items[i], now);
+            events += j->items[i].status == ITEM_ACCEPTED;
+        }
+    }
+    if (r == STORE_OK && !st->failed && !rec.failed && save_state(s)) r = st->ops->commit(st);
+    else r = STORE_ERROR;
+    if (r != STORE_OK) {
+        fprintf(stderr, "baton serve: commit failed: %s; reloading state from the store\n", store_error(st));
+        st->ops->rollback(st);
+        store_reset(st);
+        engine *fresh = engine_from_store(s);
+        if (fresh) {
+            engine_free(s->engine);
+            s->engine = fresh;
+        }
+        atomic_fetch_add(&s->failed_commits, 1);
+    } else {
+        atomic_fetch_add(&s->commits, 1);
+        atomic_fetch_add(&s->committed_events, events);
+        count_batch(s, events);
+    }
+    pthread_mutex_unlock(&s->engine_lock);
+    for (job *j = jobs; j; j = j->next) j->result = r;
+}
+
+static void reload_from_file(server *s)
+{
+    size_t len;
+    char *text = file_read(s->opt.contract, &len);
+    strbuf report;
+    strbuf_init(&report);
+    if (!text) strbuf_printf(&report, "%s: cannot read; the running contract stays\n", s->opt.contract);
+    else if (!server_replace_contract(s, s->opt.contract, text, len, &report))
+        strbuf_puts(&report, "the contract was refused; the running one stays\n");
+    fputs(report.data ? report.data : "", stderr);
+    strbuf_free(&report);
+    mem_free(text);
+}
+
+static void *committer_main(void *arg)
+{
+    server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        while (!s->head && !s->stopping && !atomic_load(&s->reload)) pthread_cond_wait(&s->work, &s->lock);
+        job *jobs = s->head;
+        s->head = s->tail = NULL;
+        bool stop = s->stopping && !jobs;
+        pthread_mutex_unlock(&s->lock);
+        if (atomic_exchange(&s->reload, false)) reload_from_file(s);
+        if (jobs) {
+            run_group(s, jobs);
+            pthread_mutex_lock(&s->lock);
+            for (job *j = jobs; j; j = j->next) j->done = true;
+            pthread_cond_broadcast(&s->finished);
+            pthread_mutex_unlock(&s->lock);
+        }
+        if (stop) break;
+    }
+    return NULL;
+}
+
+bool committer_start(server *s)
+{
+    return pthread_create(&s->committer, NULL, committer_main, s) == 0;
+}
+
+void committer_stop(server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->committer, NULL);
+}
+
+void committer_submit(server *s, job *j)
+{
+    j->next = NULL;
+    j->done = false;
+    pthread_mutex_lock(&s->lock);
+    if (s->tail) s->tail->next = j;
+    else s->head = j;
+    s->tail = j;
+    pthread_cond_signal(&s->work);
+    while (!j->done) pthread_cond_wait(&s->finished, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+}

@@ -1,0 +1,273 @@
+/* The buyer's own question, for the second line of the context block (R3).
+ *
+ * A message is cut into sentences: '?', '!' and '.' (before a blank) end
+ * one, so does a blank line, and so does a line break when the next line
+ * opens with a capital, a digit or a bullet or this one ends in ',', ':' or
+ * ';' (otherwise the break is a mail client wrapping a long line). Quoted
+ * lines of a reply are left out. A sentence is a question when it ends in
+ * '?', or when it has no end mark or a '.' and opens the way an English
+ * question does: an auxiliary before its subject ("can you", "is there",
+ * "do we"), a question word before an auxiliary ("how long", "what is",
+ * "which plan is"), or an indirect question ("I was wondering whether").
+ * The last question wins. Precision comes first: "How we route today is by
+ * hand" and "Should you need anything, ..." are not questions. */
+#include "text/internal.h"
+
+#include <string.h>
+
+/* Words, lower-case ASCII, of the sentence's opening. */
+#define OPENING_WORDS 6
+typedef struct opening {
+    char w[OPENING_WORDS][16];
+    unsigned count;
+    bool comma; /* the sentence has a ',' */
+} opening;
+
+static bool in(const char *w, const char *const *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(w, set[i]) == 0) return true;
+    return false;
+}
+#define IN(w, set) in((w), (set), ARRAY_LEN(set))
+
+static const char *const auxiliaries[] = {
+    "can",      "could",  "do",       "does",      "did",     "is",     "are",    "was",
+    "were",     "will",   "would",    "should",    "shall",   "may",    "might",  "have",
+    "has",      "am",     "can't",    "don't",     "doesn't", "isn't",  "aren't", "won't",
+    "wouldn't", "didn't", "couldn't", "shouldn't", "haven't", "hasn't",
+};
+static const char *const subjects[] = {
+    "you",     "we",     "i",       "it",       "they", "there", "this", "that", "these",
+    "those",   "your",   "the",     "a",        "an",   "our",   "my",   "he",   "she",
+    "someone", "anyone", "anybody", "somebody", "any",  "their", "his",  "her",  "baton",
+};
+static const char *const wh_words[] = {"how", "what", "when",  "where", "which",
+                                       "who", "whom", "whose", "why"};
+static const char *const wh_contracted[] = {"what's", "how's", "where's", "who's",  "when's",
+                                            "why's",  "whats", "hows",    "wheres", "whos"};
+/* After a question word, these make a question without an auxiliary. */
+static const char *const wh_next[] = {"much", "many", "long",    "often",  "soon", "quickly",
+                                      "fast", "far",  "big",     "about",  "else", "kind",
+                                      "sort", "type", "happens", "exactly"};
+static const char *const pronouns[] = {"i", "we", "you", "they", "he", "she", "it", "our", "my"};
+/* Openers skipped before the question proper: "Also, can you ...". */
+static const char *const openers[] = {
+    "also",   "and",     "so",     "but",   "btw",      "ok",    "okay", "then",   "plus", "oh",
+    "well",   "finally", "lastly", "quick", "question", "one",   "more", "thing",  "last", "first",
+    "second", "next",    "anyway", "sorry", "hi",       "hello", "hey",  "thanks", "great"};
+/* Indirect questions, anywhere in the sentence. */
+static const char *const indirect[] = {
+    "wondering",  "would like to know", "want to know", "wanted to know", "curious whether",
+    "curious if", "curious how",        "curious what", "curious about",  "tell me whether",
+    "tell me if", "tell me how",        "do you know"};
+static const char *const indirect_start[] = {"any chance", "any idea", "anyone know",
+                                             "does anyone"};
+
+static void read_opening(const char *s, size_t n, opening *o)
+{
+    memset(o, 0, sizeof *o);
+    size_t i = 0;
+    while (i < n && o->count < OPENING_WORDS) {
+        size_t len;
+        uint32_t cp = utf8_decode(s + i, n - i, &len);
+        enum char_class cc = char_class_of(cp);
+        if (cp == ',') o->comma = true;
+        if (cc != CH_WORD) {
+            i += len;
+            continue;
+        }
+        size_t j = i;
+        while (j < n) {
+            size_t l2;
+            enum char_class c2 = char_class_of(utf8_decode(s + j, n - j, &l2));
+            if (c2 != CH_WORD && c2 != CH_APOS) break;
+            j += l2;
+        }
+        char *w = o->w[o->count++];
+        if (fold_word(s + i, j - i, w, sizeof o->w[0]) == sizeof o->w[0]) w[0] = '\0';
+        i = j;
+    }
+    for (; i < n && !o->comma; i++)
+        o->comma = s[i] == ',';
+}
+
+/* Whether the sentence's first 160 bytes, folded, hold an indirect question. */
+static bool asks_indirectly(const char *s, size_t n)
+{
+    char buf[352];
+    size_t fl = fold_word(s, n < 160 ? n : 160, buf, sizeof buf);
+    if (fl == sizeof buf) return false;
+    for (size_t i = 0; i < fl; i++) {
+        if (i > 0 && buf[i - 1] != ' ' && buf[i - 1] != '\n') continue;
+        for (size_t k = 0; k < ARRAY_LEN(indirect); k++) {
+            const char *p = indirect[k];
+            if (p[0] != buf[i]) continue;
+            size_t m = strlen(p);
+            if (i + m <= fl && memcmp(buf + i, p, m) == 0) return true;
+        }
+    }
+    return false;
+}
+
+static bool reads_as_question(const char *s, size_t n)
+{
+    opening o;
+    read_opening(s, n, &o);
+    unsigned k = 0;
+    while (k + 2 < o.count && k < 4 && IN(o.w[k], openers))
+        k++;
+    if (k >= o.count) return false;
+    const char *w0 = o.w[k], *w1 = k + 1 < o.count ? o.w[k + 1] : "",
+               *w2 = k + 2 < o.count ? o.w[k + 2] : "";
+    if (asks_indirectly(s, n)) return true;
+    char two[40];
+    snprintf(two, sizeof two, "%s %s", w0, w1);
+    if (IN(two, indirect_start)) return true;
+    if (IN(w0, auxiliaries)) {
+        if (o.comma &&
+            (strcmp(w0, "should") == 0 || strcmp(w0, "were") == 0 || strcmp(w0, "had") == 0))
+            return false; /* "Should you need anything, ..." */
+        return IN(w1, subjects);
+    }
+    if (IN(w0, wh_contracted)) return true;
+    if (IN(w0, wh_words)) {
+        if (IN(w1, auxiliaries) || IN(w1, wh_next)) return true;
+        if (IN(w1, pronouns)) return false;                       /* "How we route today ..." */
+        return w1[0] && IN(w2, auxiliaries) && !IN(w1, subjects); /* "Which plan is ..." */
+    }
+    return false;
+}
+
+static bool is_space_byte(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* One sentence, s[from, to): keep it when it asks. */
+static void consider(const char *s, size_t from, size_t to, size_t *best_from, size_t *best_to)
+{
+    while (from < to && is_space_byte(s[from]))
+        from++;
+    while (to > from && is_space_byte(s[to - 1]))
+        to--;
+    size_t end = to; /* past closing quotes and brackets */
+    while (end > from && (s[end - 1] == '"' || s[end - 1] == ')' || s[end - 1] == '\''))
+        end--;
+    if (end - from < 8) return; /* "ok?" is no question worth asking */
+    char last = s[end - 1];
+    bool fullwidth = end - from >= 3 && memcmp(s + end - 3, "\xEF\xBC\x9F", 3) == 0; /* ？ */
+    bool asks = last == '?' || fullwidth;
+    if (!asks && last != '!' && reads_as_question(s + from, end - from)) asks = true;
+    if (asks) {
+        *best_from = from;
+        *best_to = to;
+    }
+}
+
+/* A line that opens a new sentence: a capital, a digit or a bullet. */
+static bool opens_sentence(const char *s, size_t n, size_t at)
+{
+    while (at < n && (s[at] == ' ' || s[at] == '\t'))
+        at++;
+    if (at >= n) return false;
+    unsigned char c = (unsigned char)s[at];
+    if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '*') return true;
+    size_t len;
+    uint32_t cp = utf8_decode(s + at, n - at, &len);
+    return cp == 0x2022 || cp == 0xBF || cp == 0xA1 || (char_lower(cp) != cp);
+}
+
+/* Copies s[from, to) with each run of blanks and line breaks as one space. */
+static size_t copy_collapsed(const char *s, size_t from, size_t to, char *out, size_t cap)
+{
+    size_t o = 0;
+    bool blank = false;
+    for (size_t i = from; i < to && cap; i++) {
+        if (is_space_byte(s[i]) || (unsigned char)s[i] < 0x20 ||
+            s[i] == 0x7F) { /* and control characters */
+            blank = true;
+            continue;
+        }
+        if (blank && o + 1 < cap) out[o++] = ' ';
+        blank = false;
+        if (o + 1 >= cap) break;
+        out[o++] = s[i];
+    }
+    /* never end inside a UTF-8 character */
+    if (o && ((unsigned char)out[o - 1] & 0x80)) {
+        size_t k = o - 1;
+        while (k > 0 && ((unsigned char)out[k] & 0xC0) == 0x80)
+            k--;
+        size_t len;
+        utf8_decode(out + k, o - k, &len);
+        if (k + len != o) o = k;
+    }
+    if (cap) out[o] = '\0';
+    return o;
+}
+
+size_t text_last_question(str text, char *out, size_t cap)
+{
+    const char *s = text.s;
+    size_t n = text.len, best_from = 0, best_to = 0;
+    size_t start = 0; /* of the sentence being read */
+    size_t i = 0;
+    while (i < n) {
+        size_t end;
+        enum line_kind k = line_kind_at(s, n, i, &end);
+        if (k == LINE_REST_QUOTED) break;
+        if (k == LINE_QUOTED) {
+            consider(s, start, i, &best_from, &best_to);
+            i = start = end < n ? end + 1 : n;
+            continue;
+        }
+        /* sentences within the line */
+        for (size_t j = i; j < end; j++) {
+            char c = s[j];
+            bool stop = false;
+            if (c == '?' || c == '!') {
+                while (j + 1 < end && (s[j + 1] == '?' || s[j + 1] == '!'))
+                    j++;
+                stop = true;
+            } else if (c == '.' && (j + 1 == end || is_space_byte(s[j + 1]))) {
+                size_t w = j; /* "e.g." and initials end nothing */
+                while (w > i && s[w - 1] != ' ' && s[w - 1] != '.')
+                    w--;
+                stop = j - w > 1;
+            } else if ((unsigned char)c == 0xEF && j + 3 <= end &&
+                       memcmp(s + j, "\xEF\xBC\x9F", 3) == 0) {
+                j += 2;
+                stop = true;
+            }
+            if (stop) {
+                consider(s, start, j + 1, &best_from, &best_to);
+                start = j + 1;
+            }
+        }
+        /* the line break */
+        size_t t = end;
+        while (t > start && (s[t - 1] == ' ' || s[t - 1] == '\t' || s[t - 1] == '\r'))
+            t--;
+        bool blank_next = false;
+        if (end < n) {
+            size_t after = end + 1;
+            while (after < n && (s[after] == ' ' || s[after] == '\t' || s[after] == '\r'))
+                after++;
+            blank_next = after >= n || s[after] == '\n';
+        }
+        bool breaks = end >= n || blank_next || (t > start && strchr(",:;", s[t - 1])) ||
+                      opens_sentence(s, n, end + 1) || t == start;
+        if (breaks) {
+            consider(s, start, end, &best_from, &best_to);
+            start = end < n ? end + 1 : n;
+        }
+        i = end < n ? end + 1 : n;
+    }
+    if (start < i) consider(s, start, i < n ? i : n, &best_from, &best_to);
+    if (best_to <= best_from) {
+        if (cap) out[0] = '\0';
+        return 0;
+    }
+    return copy_collapsed(s, best_from, best_to, out, cap);
+}

@@ -1,0 +1,125 @@
+# baton serve, end to end on loopback: Segment ingest, the sales API, tokens,
+# limits, duplicates, and a kill -9 in the middle. No sleeps: the test waits
+# for the server's "listening" line and for its exit.
+set -e
+. "$(dirname "$0")/lib.inc"
+C="$SRC/contracts/example.yaml"
+DB="$TMP/baton.db"
+
+ingest=$("$BATON" token create --db "$DB" --role ingest --name website 2>/dev/null)
+sales=$("$BATON" token create --db "$DB" --role sales --name "Sam (AE)" 2>/dev/null)
+admin=$("$BATON" token create --db "$DB" --role admin --name ops 2>/dev/null)
+[ ${#ingest} -eq 64 ] && ok || bad "an ingest token is 64 hex characters"
+
+start_server() {
+    rm -f "$TMP/ready"
+    mkfifo "$TMP/ready"
+    "$BATON" serve --contract "$C" --db "$DB" --listen 127.0.0.1:0 > "$TMP/ready" 2> "$TMP/server.err" &
+    pid=$!
+    read -r line < "$TMP/ready"          # blocks until the server listens
+    url=${line#baton: listening on }
+    case "$url" in http://127.0.0.1:*) ok ;; *) bad "server did not start: $line $(cat "$TMP/server.err")"; finish; exit 1 ;; esac
+}
+
+# request METHOD PATH WHO [BODY]: WHO is none, ingest, sales, admin,
+# wrong-key or no-scheme; sets $status and $TMP/body
+request() {
+    method=$1 path=$2 who=$3 body=${4-}
+    set -- -s -o "$TMP/body" -w '%{http_code}' -X "$method"
+    case "$who" in
+    ingest) set -- "$@" -u "$ingest:" ;;
+    sales) set -- "$@" -H "Authorization: Bearer $sales" ;;
+    admin) set -- "$@" -H "Authorization: Bearer $admin" ;;
+    ingest-as-bearer) set -- "$@" -H "Authorization: Bearer $ingest" ;;
+    wrong-key) set -- "$@" -u "wrong:" ;;
+    no-scheme) set -- "$@" -H "Authorization: nothing" ;;
+    esac
+    if [ -n "$body" ]; then set -- "$@" -H 'Content-Type: application/json' --data-binary "$body"; fi
+    status=$(curl "$@" "$url$path")
+}
+expect_status() { if [ "$status" = "$1" ]; then ok; else bad "$2: HTTP $status, want $1: $(cat "$TMP/body")"; fi; }
+expect_body() { if grep -qF -- "$1" "$TMP/body"; then ok; else bad "$2: body lacks '$1': $(cat "$TMP/body")"; fi; }
+
+start_server
+W=ingest
+S=sales
+
+request GET /healthz none
+expect_status 200 "healthz"
+expect_body '"contract":"acme-handoff","version":7' "healthz names the contract"
+
+request POST /v1/group $W '{"userId":"ana","groupId":"northwind.example","traits":{"domain":"northwind.example","industry":"software","employees":450,"status":"prospect"},"timestamp":"2026-10-05T08:59:00Z","messageId":"g1"}'
+expect_status 200 "group"
+request POST /v1/identify $W '{"userId":"ana","traits":{"email":"ana@northwind.example","pain":"triage by hand","impact":"two lost deals a quarter"},"timestamp":"2026-10-05T09:00:00Z","messageId":"i1"}'
+expect_status 200 "identify"
+expect_body '"success":true' "identify accepted"
+batch='{"batch":[{"type":"page","userId":"ana","category":"blog","timestamp":"2026-10-05T09:01:00Z","messageId":"b1"},{"type":"page","userId":"ana","timestamp":"soon","messageId":"b2"},{"type":"page","userId":"ana","category":"pricing","properties":{"seconds":185},"timestamp":"2026-10-05T09:03:00Z","messageId":"b3"}]}'
+request POST /v1/batch $W "$batch"
+expect_status 400 "a batch with one bad message"
+expect_body '"accepted":2,"errors":[{"index":1,"field":"timestamp"' "the bad one is named by index and field"
+
+request GET /api/handoffs $S
+expect_status 200 "list handoffs"
+expect_body '"gate":"fast_track"' "the fast-track handoff is visible"
+expect_body '"lead":"ana"' "for ana"
+id=$(sed 's/.*"id":\([0-9]*\).*/\1/' "$TMP/body")
+
+# The same batch again: acknowledged, applied once.
+request POST /v1/batch $W "$batch"
+request GET "/api/handoffs?lead=ana" $S
+if [ "$(grep -o '"record":"handoff"' "$TMP/body" | wc -l)" -eq 1 ]; then ok; else bad "a replayed batch made a second handoff"; fi
+
+# Tokens and roles.
+request GET /api/handoffs no-scheme
+expect_status 401 "no token"
+request GET /api/handoffs ingest-as-bearer
+expect_status 403 "an ingest token on the sales API"
+request POST /v1/track wrong-key '{"userId":"x","event":"y"}'
+expect_status 401 "a wrong write key"
+
+# Limits and malformed bodies.
+big=$(head -c 40000 /dev/zero | tr '\0' 'x')
+request POST /v1/track $W "{\"userId\":\"ana\",\"event\":\"Big\",\"properties\":{\"blob\":\"$big\"}}"
+expect_status 413 "a message over 32 KB"
+request POST /v1/track $W '{"userId":"ana","event":"x",}'
+expect_status 400 "malformed JSON"
+expect_body 'invalid JSON at byte 28' "the position of the problem"
+
+# The sales flow.
+request POST "/api/handoffs/$id/reject" $S '{"reason":"too_busy"}'
+expect_status 422 "an unknown reason code"
+expect_body '"reasons":["not_icp","wrong_timing"' "the valid codes are listed"
+request POST "/api/handoffs/$id/accept" $S ""
+expect_status 200 "accept"
+expect_body '"status":"accepted"' "accepted"
+request POST "/api/handoffs/$id/accept" $S ""
+expect_status 409 "accepting twice"
+request POST "/api/handoffs/$id/meeting" $S ""
+expect_status 200 "meeting booked"
+request POST "/api/handoffs/$id/opportunity" $S '{"amount":48000}'
+expect_status 200 "opportunity"
+request POST "/api/handoffs/$id/won" $S '{"amount":48000}'
+expect_status 200 "won"
+request GET /api/leads/ana $S
+expect_status 200 "the lead"
+expect_body '"cause":"gate fast_track"' "the timeline has the handoff"
+expect_body '"cause":"accepted"' "and the acceptance"
+
+request GET /metrics none
+expect_status 200 "metrics"
+expect_body 'baton_handoffs_total{gate="fast_track"} 1' "handoffs by gate"
+expect_body 'baton_events_duplicate_total 2' "duplicates counted (the replayed batch's two good messages)"
+
+# kill -9, restart: everything acknowledged is there, nothing twice.
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+start_server
+request GET /api/handoffs $S
+expect_body '"status":"accepted"' "the handoff survived a kill -9"
+request POST /v1/batch $W "$batch"
+request GET "/api/handoffs?lead=ana" $S
+if [ "$(grep -o '"record":"handoff"' "$TMP/body" | wc -l)" -eq 1 ]; then ok; else bad "after a restart, a replayed batch made a second handoff"; fi
+
+kill -TERM "$pid"
+wait "$pid" && ok || bad "the server did not stop cleanly on SIGTERM"
+finish
