@@ -153,6 +153,13 @@ static void json_str(strbuf *out, const char *s)
     else strbuf_puts(out, "null");
 }
 
+/* ,"key":"value" (or null) */
+static void json_field(strbuf *out, const char *key, const char *text)
+{
+    strbuf_printf(out, ",\"%s\":", key);
+    json_str(out, text);
+}
+
 static void json_time(strbuf *out, time_ms t)
 {
     char buf[40];
@@ -169,12 +176,9 @@ void handoff_to_json(const handoff *h, strbuf *out)
     const gate_info *g = contract_gate(c, h->gate);
     strbuf_printf(out, "{\"record\":\"handoff\",\"id\":%llu,\"lead\":", (unsigned long long)h->number);
     json_str(out, h->lead);
-    strbuf_puts(out, ",\"account\":");
-    json_str(out, h->account);
-    strbuf_puts(out, ",\"gate\":");
-    json_str(out, g->name);
-    strbuf_puts(out, ",\"contract\":");
-    json_str(out, about->name);
+    json_field(out, "account", h->account);
+    json_field(out, "gate", g->name);
+    json_field(out, "contract", about->name);
     strbuf_printf(out, ",\"version\":%u,\"at\":", about->version);
     json_time(out, h->at);
     strbuf_printf(out, ",\"fast\":%s,\"stage\":", h->fast ? "true" : "false");
@@ -210,12 +214,10 @@ void handoff_to_json(const handoff *h, strbuf *out)
     json_str(out, h->did);
     strbuf_puts(out, ",\"asks\":");
     json_str(out, h->asks);
-    strbuf_puts(out, "},\"pain\":");
-    json_str(out, h->pain);
-    strbuf_puts(out, ",\"impact\":");
-    json_str(out, h->impact);
-    strbuf_puts(out, ",\"source\":");
-    json_str(out, h->source);
+    strbuf_putc(out, '}');
+    json_field(out, "pain", h->pain);
+    json_field(out, "impact", h->impact);
+    json_field(out, "source", h->source);
     strbuf_puts(out, ",\"fit\":{");
     for (size_t f = 0; f < contract_fit_count(c); f++) {
         const fit_info *fi = contract_fit(c, f);

@@ -413,6 +413,23 @@ static time_ms now_ms(void)
     return (time_ms)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
 }
 
+/* Sends one event through the committer and waits until it is durable;
+ * takes the reference to `ev`. */
+static int submit_event(server *s, json_t *ev)
+{
+    char *text = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+    if (!text) return STORE_ERROR;
+    job j = {.default_type = -1};
+    job_item item;
+    j.items = &item;
+    add_item(&j, 1, text, strlen(text));
+    free(text);
+    committer_submit(s, &j);
+    mem_free(item.json);
+    return j.result == STORE_OK && item.status != ITEM_INVALID ? STORE_OK : STORE_ERROR;
+}
+
 /* Sends one event for a lead through the committer, as the CRM would. */
 static int send_event(server *s, const char *lead, const char *name, json_t *properties)
 {
@@ -427,18 +444,8 @@ static int send_event(server *s, const char *lead, const char *name, json_t *pro
     json_object_set_new(ev, "event", json_string(name));
     json_object_set_new(ev, "messageId", json_string(id));
     json_object_set_new(ev, "timestamp", json_string(at));
-    json_object_set(ev, "properties", properties ? properties : json_object());
-    char *text = json_dumps(ev, JSON_COMPACT);
-    json_decref(ev);
-    if (!text) return STORE_ERROR;
-    job j = {.default_type = -1};
-    job_item item;
-    j.items = &item;
-    add_item(&j, 1, text, strlen(text));
-    free(text);
-    committer_submit(s, &j);
-    mem_free(item.json);
-    return j.result == STORE_OK && item.status != ITEM_INVALID ? STORE_OK : STORE_ERROR;
+    json_object_set_new(ev, "properties", properties ? json_incref(properties) : json_object());
+    return submit_event(s, ev);
 }
 
 static const struct {
@@ -551,17 +558,9 @@ static enum MHD_Result set_context(server *s, struct MHD_Connection *c, const ch
     if (pain) json_object_set_new(traits, "pain", json_string(pain));
     if (impact) json_object_set_new(traits, "impact", json_string(impact));
     json_object_set_new(ev, "traits", traits);
-    char *text = json_dumps(ev, JSON_COMPACT);
-    json_decref(ev);
     json_decref(body);
-    job j = {.default_type = -1};
-    job_item item;
-    j.items = &item;
-    add_item(&j, 1, text, strlen(text));
-    free(text);
-    committer_submit(s, &j);
-    mem_free(item.json);
-    if (j.result != STORE_OK) return answer_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "could not be stored; try again");
+    if (submit_event(s, ev) != STORE_OK)
+        return answer_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "could not be stored; try again");
     return get_lead(s, c, lead);
 }
 
