@@ -64,6 +64,7 @@ static const command commands[] = {
      "  --db FILE             the SQLite store (default baton.db; created when absent)\n"
      "  --listen HOST:PORT    where to listen (default 127.0.0.1:8080; port 0 picks one)\n"
      "  --dedupe-window DUR   how long a messageId is remembered (default 7d)\n"
+     "  --event-retention DUR drop stored events received longer ago (default: keep all)\n"
      "  -h, --help            this text\n"
      "\n"
      "Prints 'baton: listening on http://HOST:PORT' once it accepts requests.\n"

@@ -21,7 +21,11 @@ int cmd_serve(int argc, char **argv)
         if (strcmp(a, "--db") == 0 && v) opt.db = argv[++i];
         else if (strcmp(a, "--contract") == 0 && v) opt.contract = argv[++i];
         else if (strcmp(a, "--listen") == 0 && v) opt.listen = argv[++i];
-        else if (strcmp(a, "--dedupe-window") == 0 && v) {
+        else if (strcmp(a, "--event-retention") == 0 && v) {
+            if (!duration_parse(v, strlen(v), &opt.event_retention) || opt.event_retention <= 0)
+                return cli_usage_error("serve", "--event-retention takes a duration such as 400d, not '%s'", v);
+            i++;
+        } else if (strcmp(a, "--dedupe-window") == 0 && v) {
             if (!duration_parse(v, strlen(v), &opt.dedupe_window) || opt.dedupe_window <= 0)
                 return cli_usage_error("serve", "--dedupe-window takes a duration such as 7d, not '%s'", v);
             i++;

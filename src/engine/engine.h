@@ -150,6 +150,11 @@ const char *engine_lead_key(const engine *e, size_t i); /* NULL for a lead merge
 size_t engine_account_count(const engine *e);
 const char *engine_account_domain(const engine *e, size_t i);
 
+/* Runs a contract's golden leads (`tests:`), each on a fresh engine, and
+ * appends "PASS path:line: name" (when verbose) or "FAIL ..." with the
+ * expected and actual handoffs to `report`. Returns how many failed. */
+size_t engine_run_golden(const contract *c, const char *path, bool verbose, strbuf *report, size_t *passed);
+
 /* Writes a handoff as one JSON object (no newline). */
 void handoff_to_json(const handoff *h, strbuf *out);
 /* Writes a transition as one JSON object (no newline). */

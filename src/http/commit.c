@@ -154,6 +154,8 @@ static contract *read_contract(const char *path, const char *text, size_t len, s
     return c;
 }
 
+static void prune_when_due(server *s);
+
 bool server_load(server *s)
 {
     char why[256];
@@ -181,6 +183,7 @@ bool server_load(server *s)
         fprintf(stderr, "baton serve: cannot load the state in %s: %s\n", s->opt.db, store_error(s->store));
         return false;
     }
+    prune_when_due(s); /* before the server answers anyone */
     return true;
 }
 
@@ -188,6 +191,12 @@ bool server_replace_contract(server *s, const char *path, const char *text, size
 {
     contract *c = read_contract(path, text, len, report);
     if (!c) return false;
+    size_t passed;
+    if (engine_run_golden(c, path, false, report, &passed) > 0) { /* its own cases must pass */
+        strbuf_puts(report, "the contract's golden tests fail; the running one stays\n");
+        contract_free(c);
+        return false;
+    }
     decoder *d = decoder_new(c);
     engine_options eo = {.dedupe_window = s->opt.dedupe_window};
     pthread_mutex_lock(&s->engine_lock);
@@ -361,6 +370,23 @@ static void reload_from_file(server *s)
     mem_free(text);
 }
 
+/* Drops events older than the retention, at most once an hour. Leads keep
+ * their state: only the raw event log is shortened. */
+static void prune_when_due(server *s)
+{
+    if (!s->opt.event_retention) return;
+    time_ms now = wall_clock();
+    if (s->last_prune && now - s->last_prune < MS_PER_HOUR) return;
+    s->last_prune = now;
+    uint64_t removed = 0;
+    if (s->store->ops->prune_events(s->store, now - s->opt.event_retention, &removed) != STORE_OK) {
+        fprintf(stderr, "baton serve: pruning old events failed: %s\n", store_error(s->store));
+        store_reset(s->store);
+    } else if (removed) {
+        fprintf(stderr, "baton serve: dropped %llu events older than the retention\n", (unsigned long long)removed);
+    }
+}
+
 static void *committer_main(void *arg)
 {
     server *s = arg;
@@ -378,6 +404,7 @@ static void *committer_main(void *arg)
             for (job *j = jobs; j; j = j->next) j->done = true;
             pthread_cond_broadcast(&s->finished);
             pthread_mutex_unlock(&s->lock);
+            prune_when_due(s);
         }
         if (stop) break;
     }

@@ -50,6 +50,7 @@ typedef struct server {
     bool stopping;
     atomic_bool reload;
     pthread_t committer;
+    time_ms last_prune;
 
     pthread_mutex_t pool_lock;
     store *readers[READERS];

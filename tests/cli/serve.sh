@@ -110,6 +110,24 @@ expect_status 200 "metrics"
 expect_body 'baton_handoffs_total{gate="fast_track"} 1' "handoffs by gate"
 expect_body 'baton_events_duplicate_total 2' "duplicates counted (the replayed batch's two good messages)"
 
+# Replacing the contract: refused with errors or failing golden leads; the running one stays.
+request PUT /api/contract sales "contract: x"
+expect_status 403 "only an admin replaces the contract"
+request PUT /api/contract admin "contract: broken"
+expect_status 422 "a broken contract"
+expect_body "the contract has no 'signals'" "its errors are reported"
+sed 's/{ lead: u-ana, gate: fast_track, at: "2026-10-05T14:03:00Z", fast: true, status: handed_off }/{ lead: u-ana, gate: fit_intent }/' "$C" > "$TMP/failing.yaml"
+request PUT /api/contract admin "$(cat "$TMP/failing.yaml")"
+expect_status 422 "a contract whose golden leads fail"
+expect_body "golden tests fail" "the reason is given"
+request GET /healthz none
+expect_body '"version":7' "the running contract stays"
+sed 's/^version: 7 /version: 8 /' "$C" > "$TMP/v8.yaml"
+request PUT /api/contract admin "$(cat "$TMP/v8.yaml")"
+expect_status 200 "a good contract"
+request GET /healthz none
+expect_body '"version":8' "version 8 now runs"
+
 # kill -9, restart: everything acknowledged is there, nothing twice.
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
@@ -122,4 +140,23 @@ if [ "$(grep -o '"record":"handoff"' "$TMP/body" | wc -l)" -eq 1 ]; then ok; els
 
 kill -TERM "$pid"
 wait "$pid" && ok || bad "the server did not stop cleanly on SIGTERM"
+
+# Event retention drops the raw log, never the state built from it.
+leads_before=$(sqlite3 "$DB" 'select count(*) from leads')
+start_server_with() {
+    rm -f "$TMP/ready"
+    mkfifo "$TMP/ready"
+    "$BATON" serve --contract "$C" --db "$DB" --listen 127.0.0.1:0 "$@" > "$TMP/ready" 2> "$TMP/server.err" &
+    pid=$!
+    read -r line < "$TMP/ready"
+    url=${line#baton: listening on }
+}
+start_server_with --event-retention 1ms
+request GET /healthz none
+[ "$(sqlite3 "$DB" 'select count(*) from events')" -eq 0 ] && ok || bad "old events were not dropped"
+[ "$(sqlite3 "$DB" 'select count(*) from leads')" -eq "$leads_before" ] && ok || bad "lead state was touched"
+request GET /api/handoffs sales
+expect_body '"status":"accepted"' "handoffs survive the pruning"
+kill -TERM "$pid"
+wait "$pid" || true
 finish
