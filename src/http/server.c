@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 typedef struct request {
     strbuf body;
@@ -657,12 +658,56 @@ static enum MHD_Result healthz(server *s, struct MHD_Connection *c)
     return r;
 }
 
+/* ---- compressed bodies -------------------------------------------------------------------
+ * Segment's API and RudderStack's clients send gzip bodies (Content-Encoding:
+ * gzip). The body is inflated with the same limit as a plain one, so a small
+ * compressed request cannot grow past it. */
+static bool inflate_body(request *rq)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 15 + 32) != Z_OK) return false; /* gzip or zlib headers */
+    strbuf out;
+    strbuf_init(&out);
+    char chunk[16384];
+    z.next_in = (Bytef *)rq->body.data;
+    z.avail_in = (uInt)rq->body.len;
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        z.next_out = (Bytef *)chunk;
+        z.avail_out = sizeof chunk;
+        rc = inflate(&z, Z_NO_FLUSH);
+        size_t got = sizeof chunk - z.avail_out;
+        if (out.len + got > rq->limit) {
+            rq->too_large = true;
+            break;
+        }
+        strbuf_append(&out, chunk, got);
+        if (rc == Z_BUF_ERROR && z.avail_in == 0) break; /* truncated input */
+    }
+    inflateEnd(&z);
+    bool ok = rc == Z_STREAM_END && !out.oom && !rq->too_large;
+    if (ok) {
+        strbuf_free(&rq->body);
+        rq->body = out;
+    } else {
+        strbuf_free(&out);
+    }
+    return ok || rq->too_large;
+}
+
 /* ---- routing ------------------------------------------------------------------------- */
 
 static enum MHD_Result route(server *s, struct MHD_Connection *c, const char *url, const char *method, request *rq)
 {
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0, put = strcmp(method, "PUT") == 0;
     enum MHD_Result answered;
+    const char *encoding = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    if (encoding && (strcmp(encoding, "gzip") == 0 || strcmp(encoding, "deflate") == 0) && rq->body.len &&
+        !rq->too_large && !inflate_body(rq))
+        return answer_error(c, MHD_HTTP_BAD_REQUEST, "the body is not valid gzip");
+    if (encoding && strcmp(encoding, "gzip") != 0 && strcmp(encoding, "deflate") != 0 && strcmp(encoding, "identity") != 0)
+        return answer_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "bodies may be plain, gzip or deflate");
     for (size_t i = 0; i < ARRAY_LEN(ingest_routes); i++) {
         if (strcmp(url, ingest_routes[i].path) != 0) continue;
         if (!post) return answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
