@@ -320,6 +320,45 @@ static void count_batch(server *s, uint64_t n)
     atomic_fetch_add(&s->batch_buckets[b], 1);
 }
 
+/* An accounts CSV: firmographics for domains, applied like events are. */
+static void process_accounts(server *s, job *j)
+{
+    FILE *in = fmemopen((void *)j->accounts_csv, j->accounts_len, "r");
+    csv_reader *cr = in ? csv_reader_new(in) : NULL;
+    const char *header[CSV_MAX_COLUMNS];
+    char *copies[CSV_MAX_COLUMNS] = {0};
+    size_t columns = 0, count;
+    uint64_t line;
+    const char *problem = NULL;
+    const char *const *row = cr ? csv_next(cr, &columns, &line, &problem) : NULL;
+    bool has_domain = false;
+    for (size_t i = 0; row && !problem && i < columns; i++) {
+        header[i] = copies[i] = mem_strndup(row[i], strlen(row[i]));
+        has_domain |= header[i] && strcmp(header[i], "domain") == 0;
+    }
+    if (!has_domain) {
+        strbuf_puts(j->accounts_errors, "{\"line\":1,\"message\":\"the header needs a 'domain' column\"}");
+        goto done;
+    }
+    while ((row = csv_next(cr, &count, &line, &problem))) {
+        const char *why = problem ? problem : count != columns ? "the row has a different number of columns" : NULL;
+        account_row ar = {.names = header, .values = row, .count = count};
+        if (!why && !engine_set_account(s->engine, &ar)) why = "the row has no domain";
+        if (!why) {
+            j->accounts_set++;
+            continue;
+        }
+        if (j->accounts_errors->len) strbuf_putc(j->accounts_errors, ',');
+        strbuf_printf(j->accounts_errors, "{\"line\":%llu,\"message\":", (unsigned long long)line);
+        strbuf_json_string(j->accounts_errors, why, strlen(why));
+        strbuf_putc(j->accounts_errors, '}');
+    }
+done:
+    for (size_t i = 0; i < columns; i++) mem_free(copies[i]);
+    csv_reader_free(cr);
+    if (in) fclose(in);
+}
+
 static void run_group(server *s, job *jobs)
 {
     store *st = s->store;
@@ -330,6 +369,7 @@ static void run_group(server *s, job *jobs)
     pthread_mutex_lock(&s->engine_lock); /* the engine and contract may not be swapped meanwhile */
     int r = st->ops->begin(st);
     for (job *j = jobs; r == STORE_OK && j; j = j->next) {
+        if (j->accounts_csv) process_accounts(s, j);
         for (size_t i = 0; i < j->count && !st->failed && !rec.failed; i++) {
             process_item(s, &sink, j, &j->items[i], now);
             events += j->items[i].status == ITEM_ACCEPTED;

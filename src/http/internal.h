@@ -26,6 +26,10 @@ typedef struct job {
     int default_type; /* enum event_type the endpoint implies, or -1 */
     job_item *items;
     size_t count;
+    /* or, instead of messages: an accounts CSV, and what became of its rows */
+    const char *accounts_csv;
+    size_t accounts_len, accounts_set;
+    strbuf *accounts_errors; /* JSON objects, comma-separated */
     bool done;
     int result; /* STORE_OK, or STORE_ERROR when the commit failed */
 } job;

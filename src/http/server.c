@@ -328,31 +328,41 @@ static bool add_row(void *ctx, const char *json)
     return true;
 }
 
-static enum MHD_Result list_handoffs(server *s, struct MHD_Connection *c)
+/* The list's filters from the query string; NULL, or what is wrong. */
+static const char *read_filter(struct MHD_Connection *c, store_filter *f)
 {
-    store_filter f = {.fast = -1};
-    f.status = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
-    f.owner = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "owner");
-    f.gate = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "gate");
-    f.lead = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lead");
+    memset(f, 0, sizeof *f);
+    f->fast = -1;
+    f->status = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status");
+    f->owner = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "owner");
+    f->gate = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "gate");
+    f->lead = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lead");
     const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
     const char *fast = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fast");
     const char *limit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
     const char *after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
-    if (since && !time_parse(since, strlen(since), &f.since))
-        return answer_error(c, MHD_HTTP_BAD_REQUEST, "since must be an ISO-8601 time such as 2026-10-01T00:00:00Z");
+    if (since && !time_parse(since, strlen(since), &f->since))
+        return "since must be an ISO-8601 time such as 2026-10-01T00:00:00Z";
     if (fast) {
-        if (strcmp(fast, "true") == 0) f.fast = 1;
-        else if (strcmp(fast, "false") == 0) f.fast = 0;
-        else return answer_error(c, MHD_HTTP_BAD_REQUEST, "fast must be true or false");
+        if (strcmp(fast, "true") == 0) f->fast = 1;
+        else if (strcmp(fast, "false") == 0) f->fast = 0;
+        else return "fast must be true or false";
     }
     if (limit) {
         char *end;
         unsigned long v = strtoul(limit, &end, 10);
-        if (*end || v == 0 || v > 1000) return answer_error(c, MHD_HTTP_BAD_REQUEST, "limit must be 1 to 1000");
-        f.limit = (uint32_t)v;
+        if (*end || v == 0 || v > 1000) return "limit must be 1 to 1000";
+        f->limit = (uint32_t)v;
     }
-    if (after) f.after = strtoull(after, NULL, 10);
+    if (after) f->after = strtoull(after, NULL, 10);
+    return NULL;
+}
+
+static enum MHD_Result list_handoffs(server *s, struct MHD_Connection *c)
+{
+    store_filter f;
+    const char *why = read_filter(c, &f);
+    if (why) return answer_error(c, MHD_HTTP_BAD_REQUEST, why);
     strbuf b;
     strbuf_init(&b);
     strbuf_puts(&b, "{\"handoffs\":[");
@@ -365,6 +375,27 @@ static enum MHD_Result list_handoffs(server *s, struct MHD_Connection *c)
     strbuf_putc(&b, '}');
     enum MHD_Result result = rc == STORE_OK ? answer_json(c, MHD_HTTP_OK, &b)
                                             : answer_error(c, 500, "the store could not be read");
+    strbuf_free(&b);
+    return result;
+}
+
+static bool add_csv_row(void *ctx, const char *json);
+
+static enum MHD_Result list_handoffs_csv(server *s, struct MHD_Connection *c)
+{
+    store_filter f;
+    const char *why = read_filter(c, &f);
+    if (why) return answer_error(c, MHD_HTTP_BAD_REQUEST, why);
+    if (!MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit")) f.limit = 1000;
+    strbuf b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "id,lead,account,gate,at,fast,stage,team,status,did,asks\n");
+    store *st = reader_take(s);
+    int rc = st ? st->ops->list_handoffs(st, &f, add_csv_row, &b) : STORE_ERROR;
+    reader_give(s, st);
+    enum MHD_Result result = rc == STORE_OK && !b.oom
+                                 ? answer(c, MHD_HTTP_OK, "text/csv; charset=utf-8", b.data, b.len)
+                                 : answer_error(c, 500, "the store could not be read");
     strbuf_free(&b);
     return result;
 }
@@ -565,6 +596,69 @@ static enum MHD_Result set_context(server *s, struct MHD_Connection *c, const ch
     return get_lead(s, c, lead);
 }
 
+/* POST /api/accounts: an accounts CSV, as `baton replay --accounts` reads. */
+static enum MHD_Result post_accounts(server *s, struct MHD_Connection *c, request *rq)
+{
+    strbuf problems;
+    strbuf_init(&problems);
+    job j = {.default_type = -1, .accounts_csv = rq->body.data ? rq->body.data : "", .accounts_len = rq->body.len,
+             .accounts_errors = &problems};
+    committer_submit(s, &j);
+    strbuf b;
+    strbuf_init(&b);
+    enum MHD_Result r;
+    if (j.result != STORE_OK) {
+        r = answer_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the accounts could not be stored; try again");
+    } else {
+        strbuf_printf(&b, "{\"success\":%s,\"accounts\":%zu,\"errors\":[", problems.len ? "false" : "true",
+                      j.accounts_set);
+        strbuf_append(&b, problems.data ? problems.data : "", problems.len);
+        strbuf_puts(&b, "]}");
+        r = answer_json(c, problems.len ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_OK, &b);
+    }
+    strbuf_free(&b);
+    strbuf_free(&problems);
+    return r;
+}
+
+/* GET /api/handoffs.csv: the list's filters, as CSV for a spreadsheet. */
+static bool add_csv_row(void *ctx, const char *json)
+{
+    strbuf *out = ctx;
+    json_t *h = json_loads(json, 0, NULL);
+    if (!h) return true;
+    static const char *const columns[] = {"id", "lead", "account", "gate", "at", "fast", "stage", "team", "status"};
+    for (size_t i = 0; i < ARRAY_LEN(columns); i++) {
+        json_t *v = json_object_get(h, columns[i]);
+        if (i) strbuf_putc(out, ',');
+        char num[32];
+        const char *text = json_is_string(v) ? json_string_value(v) : NULL;
+        if (json_is_integer(v)) snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)), text = num;
+        if (json_is_boolean(v)) text = json_is_true(v) ? "true" : "false";
+        if (!text) continue;
+        bool quote = strpbrk(text, ",\"\n") != NULL;
+        if (quote) strbuf_putc(out, '"');
+        for (const char *p = text; *p; p++) {
+            if (*p == '"') strbuf_putc(out, '"');
+            strbuf_putc(out, *p);
+        }
+        if (quote) strbuf_putc(out, '"');
+    }
+    for (size_t i = 0; i < 2; i++) { /* the two context lines */
+        json_t *v = json_object_get(json_object_get(h, "context"), i ? "asks" : "did");
+        const char *text = json_is_string(v) ? json_string_value(v) : "";
+        strbuf_puts(out, ",\"");
+        for (const char *p = text; *p; p++) {
+            if (*p == '"') strbuf_putc(out, '"');
+            strbuf_putc(out, *p);
+        }
+        strbuf_putc(out, '"');
+    }
+    strbuf_putc(out, '\n');
+    json_decref(h);
+    return true;
+}
+
 static enum MHD_Result put_contract(server *s, struct MHD_Connection *c, request *rq)
 {
     strbuf report;
@@ -721,8 +815,13 @@ static enum MHD_Result route(server *s, struct MHD_Connection *c, const char *ur
         if (!authorised(s, c, ROLE_ADMIN, &answered)) return answered;
         return put_contract(s, c, rq);
     }
+    if (strcmp(url, "/api/accounts") == 0 && post) {
+        if (!authorised(s, c, ROLE_ADMIN, &answered)) return answered;
+        return post_accounts(s, c, rq);
+    }
     if (!authorised(s, c, ROLE_SALES, &answered)) return answered;
     if (strcmp(url, "/api/handoffs") == 0 && get) return list_handoffs(s, c);
+    if (strcmp(url, "/api/handoffs.csv") == 0 && get) return list_handoffs_csv(s, c);
     if (strncmp(url, "/api/handoffs/", 14) == 0) {
         char *end;
         uint64_t id = strtoull(url + 14, &end, 10);

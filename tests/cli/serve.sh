@@ -110,6 +110,19 @@ expect_status 200 "metrics"
 expect_body 'baton_handoffs_total{gate="fast_track"} 1' "handoffs by gate"
 expect_body 'baton_events_duplicate_total 2' "duplicates counted (the replayed batch's two good messages)"
 
+# Accounts from CSV, then a lead there; handoffs out as CSV.
+request POST /api/accounts sales "domain,industry,employees"
+expect_status 403 "only an admin imports accounts"
+request POST /api/accounts admin "$(printf 'domain,name,industry,employees,status\ncontoso.example,Contoso,fintech,900,prospect\n,No Domain,retail,5,prospect\n')"
+expect_status 400 "one bad row"
+expect_body '"accounts":1,"errors":[{"line":3,"message":"the row has no domain"}]' "the good row is kept, the bad one named"
+request POST /v1/identify $W '{"userId":"dee","traits":{"email":"dee@contoso.example","pain":"p","impact":"i"},"timestamp":"2026-10-06T09:00:00Z"}'
+request POST /v1/track $W '{"userId":"dee","event":"Demo Requested","timestamp":"2026-10-06T10:00:00Z"}'
+request GET "/api/handoffs.csv?lead=dee" $S
+expect_status 200 "CSV export"
+expect_body 'id,lead,account,gate,at,fast,stage,team,status,did,asks' "the CSV header"
+expect_body ',dee,contoso.example,fit_intent,' "the imported account's fit hands dee off"
+
 # Replacing the contract: refused with errors or failing golden leads; the running one stays.
 request PUT /api/contract sales "contract: x"
 expect_status 403 "only an admin replaces the contract"
