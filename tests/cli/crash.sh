@@ -12,6 +12,7 @@ start_server() {
     mkfifo "$TMP/ready"
     "$BATON" serve --contract "$C" --db "$DB" --listen 127.0.0.1:0 > "$TMP/ready" 2>> "$TMP/server.err" &
     pid=$!
+    pids="$pids $pid"
     read -r line < "$TMP/ready"
     url=${line#baton: listening on }
 }

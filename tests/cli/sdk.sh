@@ -20,6 +20,7 @@ sales=$("$BATON" token create --db "$DB" --role sales 2>/dev/null)
 mkfifo "$TMP/ready"
 "$BATON" serve --contract "$C" --db "$DB" --listen 127.0.0.1:0 > "$TMP/ready" 2> "$TMP/server.err" &
 pid=$!
+pids="$pids $pid"
 read -r line < "$TMP/ready"
 url=${line#baton: listening on }
 

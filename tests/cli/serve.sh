@@ -16,6 +16,7 @@ start_server() {
     mkfifo "$TMP/ready"
     "$BATON" serve --contract "$C" --db "$DB" --listen 127.0.0.1:0 > "$TMP/ready" 2> "$TMP/server.err" &
     pid=$!
+    pids="$pids $pid"
     read -r line < "$TMP/ready"          # blocks until the server listens
     url=${line#baton: listening on }
     case "$url" in http://127.0.0.1:*) ok ;; *) bad "server did not start: $line $(cat "$TMP/server.err")"; finish; exit 1 ;; esac
@@ -161,6 +162,7 @@ start_server_with() {
     mkfifo "$TMP/ready"
     "$BATON" serve --contract "$C" --db "$DB" --listen 127.0.0.1:0 "$@" > "$TMP/ready" 2> "$TMP/server.err" &
     pid=$!
+    pids="$pids $pid"
     read -r line < "$TMP/ready"
     url=${line#baton: listening on }
 }
