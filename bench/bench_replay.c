@@ -338,27 +338,14 @@ static void report_engine(const engine *e)
     printf("state_bytes_per_lead: %.0f\n", s->leads ? (double)state / (double)s->leads : 0.0);
 }
 
-/* Reads and compiles the contract; NULL after rendering its errors. */
+/* Reads and compiles the contract; NULL after printing its errors. */
 static contract *load_contract(const char *path)
 {
-    size_t len;
-    char *text = file_read(path, &len);
-    if (!text) {
-        fprintf(stderr, "bench_replay: cannot read %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    errors errs;
-    errors_init(&errs, path, text, len);
-    contract *c = contract_parse(path, text, len, &errs);
-    if (!c) {
-        strbuf out;
-        strbuf_init(&out);
-        errors_sort(&errs);
-        errors_render(&errs, &out);
-        fprintf(stderr, "%s", out.data ? out.data : "");
-        strbuf_free(&out);
-    }
-    mem_free(text);
+    strbuf report;
+    strbuf_init(&report);
+    contract *c = contract_load(path, &report);
+    if (!c) fprintf(stderr, "%s", report.data ? report.data : "");
+    strbuf_free(&report);
     return c;
 }
 

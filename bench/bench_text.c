@@ -181,25 +181,12 @@ int main(int argc, char **argv)
         }
     }
 
-    size_t len;
-    char *text = file_read(path, &len);
-    if (!text) {
-        fprintf(stderr, "bench_text: cannot read %s: %s\n", path, strerror(errno));
-        return EXIT_IO;
-    }
-    errors errs;
-    errors_init(&errs, path, text, len);
-    contract *c = contract_parse(path, text, len, &errs);
-    if (!c) {
-        strbuf out;
-        strbuf_init(&out);
-        errors_sort(&errs);
-        errors_render(&errs, &out);
-        fprintf(stderr, "%s", out.data ? out.data : "");
-        strbuf_free(&out);
-        free(text);
-        return EXIT_INVALID;
-    }
+    strbuf report;
+    strbuf_init(&report);
+    contract *c = contract_load(path, &report);
+    if (!c) fprintf(stderr, "%s", report.data ? report.data : "");
+    strbuf_free(&report);
+    if (!c) return EXIT_INVALID;
     int s = contract_find_signal(c, signal);
     size_t slot = 0;
     while (slot < contract_field_count(c) &&
@@ -208,7 +195,6 @@ int main(int argc, char **argv)
     if (s < 0 || slot == contract_field_count(c)) {
         fprintf(stderr, "bench_text: %s has no signal %s reading message.text\n", path, signal);
         contract_free(c);
-        free(text);
         return EXIT_INVALID;
     }
     const program *when = contract_signal(c, (size_t)s)->when;
@@ -267,6 +253,5 @@ int main(int argc, char **argv)
     free(offs);
     strbuf_free(&msgs);
     contract_free(c);
-    free(text);
     return EXIT_OK;
 }

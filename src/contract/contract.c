@@ -8,6 +8,7 @@
 #include "contract/internal.h"
 #include "text/text.h"
 
+#include <errno.h>
 #include <pcre2.h>
 #include <string.h>
 
@@ -370,6 +371,25 @@ nomem:
 fail:
     contract_free(c);
     return NULL;
+}
+
+contract *contract_load(const char *path, strbuf *report)
+{
+    size_t len;
+    char *text = file_read(path, &len);
+    if (!text) {
+        strbuf_printf(report, "%s: cannot read: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    errors errs;
+    errors_init(&errs, path, text, len);
+    contract *c = contract_parse(path, text, len, &errs);
+    if (!c) {
+        errors_sort(&errs);
+        errors_render(&errs, report);
+    }
+    mem_free(text);
+    return c;
 }
 
 void contract_free(contract *c)

@@ -40,6 +40,10 @@ typedef struct program program;
 
 contract *contract_parse(const char *path, const char *text, size_t len, errors *errs);
 void contract_free(contract *c);
+/* Reads a contract file and compiles it. On failure returns NULL and appends
+ * to `report` either every error, rendered with positions, carets and hints,
+ * or "PATH: cannot read: WHY". */
+contract *contract_load(const char *path, strbuf *report);
 
 /* ---- values ---------------------------------------------------------------
  * What expressions compute. A string keeps its bytes (borrowed from the

@@ -112,20 +112,6 @@ static void close_obj(out *o)
     put_c(o, '}');
 }
 
-static void civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
-{
-    /* Days since 1970-01-01 to a Gregorian date, by 400-year eras. */
-    days += 719468;
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    unsigned doe = (unsigned)(days - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 static void two(char *at, unsigned v)
 {
     at[0] = (char)('0' + v / 10);
@@ -139,7 +125,7 @@ static void put_time(out *o, time_ms t)
     if (day != o->day) {
         int64_t y;
         unsigned m, d;
-        civil(day, &y, &m, &d);
+        civil_from_days(day, &y, &m, &d);
         /* Years stay within 1970..9000 (sim_options_check). */
         unsigned yy = (unsigned)y;
         two(o->date, yy / 100);

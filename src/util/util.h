@@ -183,5 +183,7 @@ bool time_parse(const char *s, size_t n, time_ms *out);
 void time_format(time_ms t, char *buf, size_t size);
 /* Days since 1970-01-01 for a proleptic Gregorian date; no validation. */
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+/* The Gregorian date of a day counted from 1970-01-01. */
+void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #endif
