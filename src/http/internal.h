@@ -55,6 +55,9 @@ typedef struct server {
     atomic_bool reload;
     pthread_t committer;
     time_ms last_prune;
+    pthread_t checkpointer; /* copies the WAL into the database, off the commit path */
+    pthread_cond_t tick;
+    bool checkpointing;
 
     pthread_mutex_t pool_lock;
     store *readers[READERS];

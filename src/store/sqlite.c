@@ -880,6 +880,28 @@ static int sqlite_prune_events(store *base, time_ms before, uint64_t *removed)
     return rc;
 }
 
+static int sqlite_manual_checkpoints(store *base)
+{
+    sqlite_store *s = from(base);
+    if (sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(base->error, sizeof base->error, "manual_checkpoints: %s", sqlite3_errmsg(s->db));
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+static int sqlite_checkpoint(store *base)
+{
+    sqlite_store *s = from(base);
+    /* PASSIVE: copies what no reader still needs, never waits for the writer */
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        snprintf(base->error, sizeof base->error, "checkpoint: %s", sqlite3_errmsg(s->db));
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
 static const store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -902,6 +924,8 @@ static const store_ops sqlite_ops = {
     .put_token = sqlite_put_token,
     .find_token = sqlite_find_token,
     .prune_events = sqlite_prune_events,
+    .manual_checkpoints = sqlite_manual_checkpoints,
+    .checkpoint = sqlite_checkpoint,
 };
 
 /* ---- open ------------------------------------------------------------------------- */

@@ -109,6 +109,12 @@ typedef struct store_ops {
     int (*find_token)(store *s, const char *digest, enum token_role *role);
     /* drops events received before `before`; reports how many */
     int (*prune_events)(store *s, time_ms before, uint64_t *removed);
+    /* Checkpoints: by default the store copies its write-ahead log into the
+     * database now and then, inside a commit. A writer that calls
+     * manual_checkpoints() leaves that to checkpoint(), which another
+     * connection can run on another thread, off the commit path. */
+    int (*manual_checkpoints)(store *s);
+    int (*checkpoint)(store *s);
 } store_ops;
 
 struct store {
