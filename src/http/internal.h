@@ -73,6 +73,8 @@ typedef struct server {
 } server;
 
 /* commit.c */
+/* The wall clock in milliseconds: the server's time of receipt. */
+time_ms wall_clock(void);
 bool committer_start(server *s);
 void committer_stop(server *s);
 /* Queues a job and waits until it is durable (or failed). */

@@ -13,10 +13,6 @@
  *        Bearer tokens: sales or admin; admin only where marked.
  *   GET  /healthz   GET /metrics   (no token)
  * Every answer is JSON except /metrics (Prometheus text). */
-#define JSMN_STATIC
-#define JSMN_STRICT
-#include <jsmn.h>
-
 #include "http/internal.h"
 
 #include <arpa/inet.h>
@@ -183,66 +179,15 @@ static bool add_item(job *j, size_t cap, const char *json, size_t len)
     return true;
 }
 
-/* Splits {"batch":[...]} into messages by their byte ranges. */
-static const char *split_batch(const char *body, size_t len, job *j, size_t cap, uint32_t *where)
+typedef struct batch_target {
+    job *j;
+    size_t cap;
+} batch_target;
+
+static bool add_batch_item(void *ctx, const char *json, size_t len)
 {
-    jsmn_parser p;
-    jsmn_init(&p);
-    int n = jsmn_parse(&p, body, len, NULL, 0);
-    if (n < 0) {
-        *where = p.pos;
-        return "the body is not valid JSON";
-    }
-    jsmntok_t *t = mem_alloc((size_t)(n ? n : 1) * sizeof *t);
-    if (!t) return "out of memory";
-    jsmn_init(&p);
-    n = jsmn_parse(&p, body, len, t, (unsigned)n);
-    const char *why = NULL;
-    if (n < 1 || t[0].type != JSMN_OBJECT) {
-        why = "the body must be a JSON object with a \"batch\" list";
-        goto done;
-    }
-    int i = 1;
-    for (int k = 0; k < t[0].size && i < n; k++) {
-        bool is_batch = t[i].type == JSMN_STRING && t[i].end - t[i].start == 5 && memcmp(body + t[i].start, "batch", 5) == 0;
-        int v = i + 1;
-        /* skip the value's subtree */
-        int next = v, pending = 1;
-        while (pending > 0 && next < n) {
-            if (t[next].type == JSMN_OBJECT) pending += 2 * t[next].size;
-            else if (t[next].type == JSMN_ARRAY) pending += t[next].size;
-            pending--;
-            next++;
-        }
-        if (is_batch) {
-            if (t[v].type != JSMN_ARRAY) {
-                why = "\"batch\" must be a list of messages";
-                *where = (uint32_t)t[v].start;
-                goto done;
-            }
-            int m = v + 1;
-            for (int e = 0; e < t[v].size && m < n; e++) {
-                if (!add_item(j, cap, body + t[m].start, (size_t)(t[m].end - t[m].start))) {
-                    why = "too many messages in one batch";
-                    goto done;
-                }
-                int end = m, left = 1;
-                while (left > 0 && end < n) {
-                    if (t[end].type == JSMN_OBJECT) left += 2 * t[end].size;
-                    else if (t[end].type == JSMN_ARRAY) left += t[end].size;
-                    left--;
-                    end++;
-                }
-                m = end;
-            }
-            goto done;
-        }
-        i = next;
-    }
-    why = "the body has no \"batch\" list";
-done:
-    mem_free(t);
-    return why;
+    batch_target *b = ctx;
+    return add_item(b->j, b->cap, json, len);
 }
 
 static enum MHD_Result handle_ingest(server *s, struct MHD_Connection *c, int type, request *rq)
@@ -260,7 +205,8 @@ static enum MHD_Result handle_ingest(server *s, struct MHD_Connection *c, int ty
         add_item(&j, cap, body, rq->body.len);
     } else {
         uint32_t where = 0;
-        const char *why = split_batch(body, rq->body.len, &j, cap, &where);
+        batch_target target = {.j = &j, .cap = cap};
+        const char *why = ingest_split_batch(body, rq->body.len, add_batch_item, &target, &where);
         if (why) {
             char msg[200];
             snprintf(msg, sizeof msg, "%s (at byte %u)", why, where + 1);
@@ -438,13 +384,6 @@ static enum MHD_Result get_lead(server *s, struct MHD_Connection *c, const char 
     return result;
 }
 
-static time_ms now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (time_ms)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
-}
-
 /* Sends one event through the committer and waits until it is durable;
  * takes the reference to `ev`. */
 static int submit_event(server *s, json_t *ev)
@@ -467,7 +406,7 @@ static int send_event(server *s, const char *lead, const char *name, json_t *pro
 {
     json_t *ev = json_object();
     char at[40], id[96];
-    time_ms now = now_ms();
+    time_ms now = wall_clock();
     time_format(now, at, sizeof at);
     static atomic_uint_fast64_t counter;
     snprintf(id, sizeof id, "api-%lld-%llu", (long long)now, (unsigned long long)atomic_fetch_add(&counter, 1));
@@ -582,7 +521,7 @@ static enum MHD_Result set_context(server *s, struct MHD_Connection *c, const ch
     }
     json_t *ev = json_object();
     char at[40];
-    time_format(now_ms(), at, sizeof at);
+    time_format(wall_clock(), at, sizeof at);
     json_object_set_new(ev, "type", json_string("identify"));
     json_object_set_new(ev, "userId", json_string(lead));
     json_object_set_new(ev, "timestamp", json_string(at));

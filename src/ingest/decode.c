@@ -784,3 +784,54 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
     out->fields = d->fields;
     return !x.failed;
 }
+
+/* ---- Segment batches ---------------------------------------------------------------------- */
+
+/* Splits {"batch":[...]} into messages by their byte ranges. */
+const char *ingest_split_batch(const char *body, size_t len, bool (*each)(void *ctx, const char *json, size_t len),
+                               void *arg, uint32_t *where)
+{
+    jsmn_parser p;
+    jsmn_init(&p);
+    int n = jsmn_parse(&p, body, len, NULL, 0);
+    if (n < 0) {
+        *where = p.pos;
+        return "the body is not valid JSON";
+    }
+    jsmntok_t *t = mem_alloc((size_t)(n ? n : 1) * sizeof *t);
+    if (!t) return "out of memory";
+    jsmn_init(&p);
+    n = jsmn_parse(&p, body, len, t, (unsigned)n);
+    const char *why = NULL;
+    if (n < 1 || t[0].type != JSMN_OBJECT) {
+        why = "the body must be a JSON object with a \"batch\" list";
+        goto done;
+    }
+    int i = 1;
+    for (int k = 0; k < t[0].size && i < n; k++) {
+        bool is_batch = t[i].type == JSMN_STRING && t[i].end - t[i].start == 5 && memcmp(body + t[i].start, "batch", 5) == 0;
+        int v = i + 1;
+        int next = skip(t, v, n);
+        if (is_batch) {
+            if (t[v].type != JSMN_ARRAY) {
+                why = "\"batch\" must be a list of messages";
+                *where = (uint32_t)t[v].start;
+                goto done;
+            }
+            int m = v + 1;
+            for (int e = 0; e < t[v].size && m < n; e++) {
+                if (!each(arg, body + t[m].start, (size_t)(t[m].end - t[m].start))) {
+                    why = "too many messages in one batch";
+                    goto done;
+                }
+                m = skip(t, m, n);
+            }
+            goto done;
+        }
+        i = next;
+    }
+    why = "the body has no \"batch\" list";
+done:
+    mem_free(t);
+    return why;
+}

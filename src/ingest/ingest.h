@@ -57,6 +57,13 @@ void decoder_set_default_type(decoder *d, int type);
  * `err` filled when the bytes are not an event baton can use. */
 bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error *err);
 
+/* Finds the messages of a Segment batch body, {"batch": [message, ...]}, and
+ * calls `each` with each message's bytes; a false return stops the walk
+ * ("too many messages"). NULL when the body is a batch, else what is wrong,
+ * with the byte offset in *where. */
+const char *ingest_split_batch(const char *body, size_t len, bool (*each)(void *ctx, const char *json, size_t len),
+                               void *ctx, uint32_t *where);
+
 /* ---- JSON Lines ------------------------------------------------------------
  * Reads a stream line by line with 1-based line numbers. A line longer than
  * INGEST_MAX_EVENT_BYTES is skipped whole and reported as too long. */
