@@ -34,21 +34,6 @@ typedef struct replay {
     char *scratch;   /* a copy to decode while the original waits */
 } replay;
 
-static void csv_field(strbuf *out, const char *s)
-{
-    if (!s) return;
-    if (!strpbrk(s, ",\"\n")) {
-        strbuf_puts(out, s);
-        return;
-    }
-    strbuf_putc(out, '"');
-    for (; *s; s++) {
-        if (*s == '"') strbuf_putc(out, '"');
-        strbuf_putc(out, *s);
-    }
-    strbuf_putc(out, '"');
-}
-
 static void on_handoff(void *ctx, const handoff *h)
 {
     replay *r = ctx;
@@ -63,15 +48,15 @@ static void on_handoff(void *ctx, const handoff *h)
     case FORMAT_JSON: handoff_to_json(h, out); break;
     case FORMAT_CSV:
         strbuf_printf(out, "%llu,", (unsigned long long)h->number);
-        csv_field(out, h->lead);
+        strbuf_csv_field(out, h->lead, false);
         strbuf_putc(out, ',');
-        csv_field(out, h->account);
+        strbuf_csv_field(out, h->account, false);
         strbuf_printf(out, ",%s,%s,%s,%s,%s,", gate, at, h->fast ? "true" : "false", stage, status);
-        csv_field(out, h->team);
+        strbuf_csv_field(out, h->team, false);
         strbuf_putc(out, ',');
-        csv_field(out, h->did);
+        strbuf_csv_field(out, h->did, false);
         strbuf_putc(out, ',');
-        csv_field(out, h->asks);
+        strbuf_csv_field(out, h->asks, false);
         break;
     case FORMAT_TABLE:
         at[10] = ' ';
@@ -274,6 +259,18 @@ static bool replay_csv(replay *r, FILE *in, const char *name, const engine_sink 
 /* Loads an accounts CSV: a header with at least `domain`. */
 int cli_load_accounts(engine *e, const char *path);
 
+typedef struct accounts_file {
+    const char *path;
+    bool unusable; /* no header, or no domain column */
+} accounts_file;
+
+static void report_account_row(void *ctx, uint64_t line, const char *why)
+{
+    accounts_file *a = ctx;
+    if (line == 1) a->unusable = true;
+    fprintf(stderr, "%s:%llu: %s%s\n", a->path, (unsigned long long)line, why, line == 1 ? "" : "; skipped");
+}
+
 int cli_load_accounts(engine *e, const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -281,44 +278,10 @@ int cli_load_accounts(engine *e, const char *path)
         fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
         return EXIT_IO;
     }
-    int code = EXIT_OK;
-    csv_reader *cr = csv_reader_new(f);
-    const char *header[CSV_MAX_COLUMNS];
-    char *copies[CSV_MAX_COLUMNS] = {0};
-    size_t columns = 0, count;
-    uint64_t line;
-    const char *problem;
-    const char *const *row = cr ? csv_next(cr, &columns, &line, &problem) : NULL;
-    if (!row || problem) {
-        fprintf(stderr, "%s: no header row\n", path);
-        code = EXIT_INVALID;
-        goto done;
-    }
-    bool has_domain = false;
-    for (size_t i = 0; i < columns; i++) {
-        header[i] = copies[i] = mem_strndup(row[i], strlen(row[i]));
-        has_domain |= strcmp(row[i], "domain") == 0;
-    }
-    if (!has_domain) {
-        fprintf(stderr, "%s:1: the header has no 'domain' column\n", path);
-        code = EXIT_INVALID;
-        goto done;
-    }
-    while ((row = csv_next(cr, &count, &line, &problem))) {
-        if (problem || count != columns) {
-            fprintf(stderr, "%s:%llu: %s; skipped\n", path, (unsigned long long)line,
-                    problem ? problem : "the row has a different number of columns");
-            continue;
-        }
-        account_row ar = {.names = header, .values = row, .count = count};
-        if (!engine_set_account(e, &ar))
-            fprintf(stderr, "%s:%llu: the row has no domain; skipped\n", path, (unsigned long long)line);
-    }
-done:
-    for (size_t i = 0; i < columns; i++) mem_free(copies[i]);
-    csv_reader_free(cr);
+    accounts_file a = {.path = path};
+    engine_load_accounts(e, f, report_account_row, &a);
     fclose(f);
-    return code;
+    return a.unusable ? EXIT_INVALID : EXIT_OK;
 }
 
 static void summary(replay *r)

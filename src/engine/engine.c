@@ -527,3 +527,36 @@ bool engine_set_account(engine *e, const account_row *row)
     }
     return true;
 }
+
+size_t engine_load_accounts(engine *e, FILE *in, void (*refused)(void *ctx, uint64_t line, const char *why),
+                            void *ctx)
+{
+    size_t set = 0;
+    csv_reader *cr = csv_reader_new(in);
+    const char *header[CSV_MAX_COLUMNS];
+    char *copies[CSV_MAX_COLUMNS] = {0};
+    size_t columns = 0, count;
+    uint64_t line = 1;
+    const char *problem = NULL;
+    const char *const *row = cr ? csv_next(cr, &columns, &line, &problem) : NULL;
+    bool has_domain = false;
+    for (size_t i = 0; row && !problem && i < columns; i++) {
+        header[i] = copies[i] = mem_strndup(row[i], strlen(row[i]));
+        has_domain |= header[i] && strcmp(header[i], "domain") == 0;
+    }
+    if (!row || problem || !has_domain) {
+        refused(ctx, 1, !row || problem ? "no header row" : "the header has no 'domain' column");
+        goto done;
+    }
+    while ((row = csv_next(cr, &count, &line, &problem))) {
+        const char *why = problem ? problem : count != columns ? "the row has a different number of columns" : NULL;
+        account_row ar = {.names = header, .values = row, .count = count};
+        if (!why && !engine_set_account(e, &ar)) why = "the row has no domain";
+        if (why) refused(ctx, line, why);
+        else set++;
+    }
+done:
+    for (size_t i = 0; i < columns; i++) mem_free(copies[i]);
+    csv_reader_free(cr);
+    return set;
+}

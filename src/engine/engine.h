@@ -115,6 +115,13 @@ typedef struct account_row {
 } account_row;
 bool engine_set_account(engine *e, const account_row *row);
 
+/* Reads an accounts CSV (a header with `domain` and any account columns) and
+ * sets each row's account. Each row it cannot use goes to `refused` with its
+ * line number and the reason; a missing header or `domain` column is
+ * reported as line 1 and nothing is read. Returns the accounts set. */
+size_t engine_load_accounts(engine *e, FILE *in, void (*refused)(void *ctx, uint64_t line, const char *why),
+                            void *ctx);
+
 const engine_stats *engine_get_stats(const engine *e);
 /* Bytes of lead and account state held, for benchmarks. */
 size_t engine_state_bytes(const engine *e);

@@ -321,42 +321,24 @@ static void count_batch(server *s, uint64_t n)
 }
 
 /* An accounts CSV: firmographics for domains, applied like events are. */
+static void note_account_row(void *ctx, uint64_t line, const char *why)
+{
+    strbuf *errors_out = ctx;
+    if (errors_out->len) strbuf_putc(errors_out, ',');
+    strbuf_printf(errors_out, "{\"line\":%llu,\"message\":", (unsigned long long)line);
+    strbuf_json_string(errors_out, why, strlen(why));
+    strbuf_putc(errors_out, '}');
+}
+
 static void process_accounts(server *s, job *j)
 {
     FILE *in = fmemopen((void *)j->accounts_csv, j->accounts_len, "r");
-    csv_reader *cr = in ? csv_reader_new(in) : NULL;
-    const char *header[CSV_MAX_COLUMNS];
-    char *copies[CSV_MAX_COLUMNS] = {0};
-    size_t columns = 0, count;
-    uint64_t line;
-    const char *problem = NULL;
-    const char *const *row = cr ? csv_next(cr, &columns, &line, &problem) : NULL;
-    bool has_domain = false;
-    for (size_t i = 0; row && !problem && i < columns; i++) {
-        header[i] = copies[i] = mem_strndup(row[i], strlen(row[i]));
-        has_domain |= header[i] && strcmp(header[i], "domain") == 0;
+    if (!in) {
+        note_account_row(j->accounts_errors, 1, "out of memory");
+        return;
     }
-    if (!has_domain) {
-        strbuf_puts(j->accounts_errors, "{\"line\":1,\"message\":\"the header needs a 'domain' column\"}");
-        goto done;
-    }
-    while ((row = csv_next(cr, &count, &line, &problem))) {
-        const char *why = problem ? problem : count != columns ? "the row has a different number of columns" : NULL;
-        account_row ar = {.names = header, .values = row, .count = count};
-        if (!why && !engine_set_account(s->engine, &ar)) why = "the row has no domain";
-        if (!why) {
-            j->accounts_set++;
-            continue;
-        }
-        if (j->accounts_errors->len) strbuf_putc(j->accounts_errors, ',');
-        strbuf_printf(j->accounts_errors, "{\"line\":%llu,\"message\":", (unsigned long long)line);
-        strbuf_json_string(j->accounts_errors, why, strlen(why));
-        strbuf_putc(j->accounts_errors, '}');
-    }
-done:
-    for (size_t i = 0; i < columns; i++) mem_free(copies[i]);
-    csv_reader_free(cr);
-    if (in) fclose(in);
+    j->accounts_set = engine_load_accounts(s->engine, in, note_account_row, j->accounts_errors);
+    fclose(in);
 }
 
 static void run_group(server *s, job *jobs)

@@ -574,24 +574,12 @@ static bool add_csv_row(void *ctx, const char *json)
         const char *text = json_is_string(v) ? json_string_value(v) : NULL;
         if (json_is_integer(v)) snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)), text = num;
         if (json_is_boolean(v)) text = json_is_true(v) ? "true" : "false";
-        if (!text) continue;
-        bool quote = strpbrk(text, ",\"\n") != NULL;
-        if (quote) strbuf_putc(out, '"');
-        for (const char *p = text; *p; p++) {
-            if (*p == '"') strbuf_putc(out, '"');
-            strbuf_putc(out, *p);
-        }
-        if (quote) strbuf_putc(out, '"');
+        strbuf_csv_field(out, text, false);
     }
-    for (size_t i = 0; i < 2; i++) { /* the two context lines */
+    for (size_t i = 0; i < 2; i++) { /* the two context lines, always quoted */
         json_t *v = json_object_get(json_object_get(h, "context"), i ? "asks" : "did");
-        const char *text = json_is_string(v) ? json_string_value(v) : "";
-        strbuf_puts(out, ",\"");
-        for (const char *p = text; *p; p++) {
-            if (*p == '"') strbuf_putc(out, '"');
-            strbuf_putc(out, *p);
-        }
-        strbuf_putc(out, '"');
+        strbuf_putc(out, ',');
+        strbuf_csv_field(out, json_is_string(v) ? json_string_value(v) : "", true);
     }
     strbuf_putc(out, '\n');
     json_decref(h);

@@ -109,6 +109,21 @@ void strbuf_printf(strbuf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void strbuf_csv_field(strbuf *b, const char *s, bool quote)
+{
+    if (!s) return;
+    if (!quote && !strpbrk(s, ",\"\n")) {
+        strbuf_puts(b, s);
+        return;
+    }
+    strbuf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"') strbuf_putc(b, '"');
+        strbuf_putc(b, *s);
+    }
+    strbuf_putc(b, '"');
+}
+
 void strbuf_json_string(strbuf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

@@ -78,6 +78,10 @@ void strbuf_puts(strbuf *b, const char *s);
 void strbuf_putc(strbuf *b, char c);
 void strbuf_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_vprintf(strbuf *b, const char *fmt, va_list ap);
+/* Appends s as one CSV field (RFC 4180): quoted, with quotes doubled, when
+ * it holds a comma, a quote or a newline, or when `quote` asks. NULL is an
+ * empty field. */
+void strbuf_csv_field(strbuf *b, const char *s, bool quote);
 /* Appends s as a JSON string literal, quotes included. */
 void strbuf_json_string(strbuf *b, const char *s, size_t n);
 
