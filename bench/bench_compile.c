@@ -13,6 +13,7 @@
  *
  * Exit status: 0 ok, 1 the contract has errors (rendered on stderr),
  * 2 usage, 3 the file could not be read, 4 out of memory. */
+#include "bench.h"
 #include "contract/contract.h"
 
 #include <errno.h>
@@ -33,19 +34,6 @@ static int usage(void)
     return EXIT_USAGE;
 }
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* One parse and compile; on errors renders them to stderr and returns false. */
 static bool compile_once(const char *path, const char *text, size_t len)
 {
@@ -63,15 +51,6 @@ static bool compile_once(const char *path, const char *text, size_t len)
     }
     contract_free(c);
     return true;
-}
-
-/* The q-quantile (0..1) of sorted samples, by the nearest-rank method. */
-static double quantile(const double *sorted, size_t n, double q)
-{
-    size_t rank = (size_t)(q * (double)n + 0.999999);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return sorted[rank - 1];
 }
 
 int main(int argc, char **argv)
@@ -124,9 +103,9 @@ int main(int argc, char **argv)
     for (unsigned long i = 0; i < runs; i++) {
         errors errs;
         errors_init(&errs, path, text, len);
-        double t0 = now_us();
+        double t0 = bench_now_us();
         contract *c = contract_parse(path, text, len, &errs);
-        double t1 = now_us();
+        double t1 = bench_now_us();
         if (!c) {
             rc = EXIT_INVALID;
             goto done;
@@ -135,14 +114,14 @@ int main(int argc, char **argv)
         samples[i] = t1 - t0;
         total += samples[i];
     }
-    qsort(samples, runs, sizeof *samples, cmp_double);
+    qsort(samples, runs, sizeof *samples, bench_cmp_double);
 
     printf("file: %s\n", path);
     printf("bytes: %zu\n", len);
     printf("runs: %lu\n", runs);
     printf("min_us: %.1f\n", samples[0]);
-    printf("median_us: %.1f\n", quantile(samples, runs, 0.5));
-    printf("p99_us: %.1f\n", quantile(samples, runs, 0.99));
+    printf("median_us: %.1f\n", bench_quantile(samples, runs, 0.5));
+    printf("p99_us: %.1f\n", bench_quantile(samples, runs, 0.99));
     printf("max_us: %.1f\n", samples[runs - 1]);
     printf("mean_us: %.1f\n", total / (double)runs);
 

@@ -47,6 +47,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench.h"
 
 #define DEFAULT_LEADS 500
 #define DEFAULT_WARMUP 10
@@ -65,28 +66,6 @@ static int usage(void)
           "       bench_latency --fsync FILE [--count N]\n",
           stderr);
     return EXIT_USAGE;
-}
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The q-quantile (0..1) of sorted samples, by the nearest-rank method. */
-static double quantile(const double *sorted, size_t n, double q)
-{
-    size_t rank = (size_t)(q * (double)n + 0.999999);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return sorted[rank - 1];
 }
 
 /* ---- one HTTP client: a curl handle and the answer's body -------------------------- */
@@ -229,13 +208,13 @@ static bool one_lead(run *r, unsigned long n, sample *out)
              "{\"userId\":\"%s\",\"category\":\"pricing\",\"name\":\"Pricing\",\"properties\":{\"seconds\":200}}", lead);
     snprintf(url, sizeof url, "%s/api/handoffs?lead=%s", r->url, lead);
 
-    double t0 = now_us();
+    double t0 = bench_now_us();
     if (!post_ok(r, "/v1/page", body)) return false;
-    out->ack_us = now_us() - t0;
+    out->ack_us = bench_now_us() - t0;
     out->polls = 0;
     for (;;) {
         long status = client_call(&r->api, url, NULL);
-        double t = now_us() - t0;
+        double t = bench_now_us() - t0;
         out->polls++;
         if (status != 200) {
             if (status) fprintf(stderr, "bench_latency: GET %s: HTTP %ld\n", url, status);
@@ -266,11 +245,11 @@ static void print_spans(const char *name, double *v, size_t n)
 {
     double total = 0;
     for (size_t i = 0; i < n; i++) total += v[i];
-    qsort(v, n, sizeof *v, cmp_double);
+    qsort(v, n, sizeof *v, bench_cmp_double);
     printf("%s_min_us: %.0f\n", name, v[0]);
-    printf("%s_p50_us: %.0f\n", name, quantile(v, n, 0.50));
-    printf("%s_p90_us: %.0f\n", name, quantile(v, n, 0.90));
-    printf("%s_p99_us: %.0f\n", name, quantile(v, n, 0.99));
+    printf("%s_p50_us: %.0f\n", name, bench_quantile(v, n, 0.50));
+    printf("%s_p90_us: %.0f\n", name, bench_quantile(v, n, 0.90));
+    printf("%s_p99_us: %.0f\n", name, bench_quantile(v, n, 0.99));
     printf("%s_max_us: %.0f\n", name, v[n - 1]);
     printf("%s_mean_us: %.0f\n", name, total / (double)n);
 }
@@ -284,10 +263,10 @@ static bool time_flushes(int fd, double *v, size_t count)
     static char block[FSYNC_BLOCK];
     for (size_t i = 0; i < count; i++) {
         memset(block, (int)(i & 0xff), sizeof block);
-        double t0 = now_us();
+        double t0 = bench_now_us();
         if (pwrite(fd, block, sizeof block, (off_t)(i * FSYNC_BLOCK)) != (ssize_t)sizeof block) return false;
         if (fdatasync(fd) != 0) return false;
-        v[i] = now_us() - t0;
+        v[i] = bench_now_us() - t0;
     }
     return true;
 }
@@ -364,7 +343,7 @@ int main(int argc, char **argv)
         rc = EXIT_NOMEM;
         goto done;
     }
-    double start = now_us();
+    double start = bench_now_us();
     for (unsigned long n = 0; n < warmup + leads; n++) {
         sample s;
         if (!one_lead(&r, n, &s)) {
@@ -372,13 +351,13 @@ int main(int argc, char **argv)
             goto done;
         }
         if (n < warmup) continue;
-        if (n == warmup) start = now_us();
+        if (n == warmup) start = bench_now_us();
         ack[n - warmup] = s.ack_us;
         visible[n - warmup] = s.visible_us;
         polls += s.polls;
         first_poll += s.polls == 1;
     }
-    double elapsed = now_us() - start;
+    double elapsed = bench_now_us() - start;
 
     printf("leads: %lu\n", leads);
     printf("warmup: %lu\n", warmup);

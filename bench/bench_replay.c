@@ -46,6 +46,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "bench.h"
 
 #define DEFAULT_RUNS 3
 #define MAX_RUNS 1000
@@ -61,19 +62,6 @@ static int usage(void)
           "       bench_replay decode|core|replay FILE --contract C [--runs N]\n",
           stderr);
     return EXIT_USAGE;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* What one pass saw; every pass over the same input sees the same. */
@@ -306,7 +294,7 @@ done:
 
 static void report_times(double *secs, int runs, uint64_t events, size_t bytes)
 {
-    qsort(secs, (size_t)runs, sizeof *secs, cmp_double);
+    qsort(secs, (size_t)runs, sizeof *secs, bench_cmp_double);
     double best = secs[0];
     double median = runs % 2 ? secs[runs / 2] : (secs[runs / 2 - 1] + secs[runs / 2]) / 2;
     printf("runs: %d\n", runs);
@@ -415,9 +403,9 @@ int main(int argc, char **argv)
     if (m == M_CORE) {
         uint64_t refused = 0;
         memcpy(work, pristine, bytes + 1);
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if ((rc = predecode(c, work, bytes, &pre, &refused)) != EXIT_OK) goto done;
-        printf("predecode_s: %.4f\n", now_s() - t0);
+        printf("predecode_s: %.4f\n", bench_now_s() - t0);
         printf("predecode_refused: %llu\n", (unsigned long long)refused);
     }
 
@@ -429,11 +417,11 @@ int main(int argc, char **argv)
         case M_JANSSON:
         case M_DECODE:
             memcpy(work, pristine, bytes + 1);
-            t0 = now_s();
+            t0 = bench_now_s();
             if (m == M_FLOOR) pass_floor(work, bytes, &pass);
             else if (m == M_JANSSON) pass_jansson(work, bytes, &pass);
             else pass_decode(d, work, bytes, &pass);
-            t1 = now_s();
+            t1 = bench_now_s();
             break;
         case M_CORE:
             engine_free(e);
@@ -441,9 +429,9 @@ int main(int argc, char **argv)
                 rc = EXIT_NOMEM;
                 goto done;
             }
-            t0 = now_s();
+            t0 = bench_now_s();
             enum apply_result ar = pass_core(e, pre.events, pre.count, &pass);
-            t1 = now_s();
+            t1 = bench_now_s();
             if (ar == APPLY_NOMEM) {
                 rc = EXIT_NOMEM;
                 goto done;
@@ -452,9 +440,9 @@ int main(int argc, char **argv)
         case M_REPLAY:
             engine_free(e);
             e = NULL;
-            t0 = now_s();
+            t0 = bench_now_s();
             rc = pass_replay(c, path, &e, &pass);
-            t1 = now_s();
+            t1 = bench_now_s();
             if (rc != EXIT_OK) goto done;
             break;
         }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench.h"
 
 enum { EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_IO, EXIT_NOMEM };
 
@@ -28,19 +29,6 @@ static int usage(void)
     fputs("usage: bench_text [--messages N] [--runs R] [--seed S] [--signal NAME] [FILE]\n",
           stderr);
     return EXIT_USAGE;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* ---- messages ---------------------------------------------------------------- */
@@ -218,20 +206,20 @@ int main(int argc, char **argv)
     double first = 0;
     for (unsigned long r = 0; r <= runs; r++) { /* pass 0: cold word cache */
         size_t hits = 0;
-        double t0 = now_s();
+        double t0 = bench_now_s();
         for (size_t i = 0; i < count; i++) {
             v->as.str.s = msgs.data + offs[i];
             v->as.str.len = (uint32_t)(offs[i + 1] - offs[i]);
             hits += program_holds(when, &env);
         }
-        double t = now_s() - t0;
+        double t = bench_now_s() - t0;
         if (r == 0)
             first = t;
         else
             samples[r - 1] = t;
         matched = hits;
     }
-    qsort(samples, runs, sizeof *samples, cmp_double);
+    qsort(samples, runs, sizeof *samples, bench_cmp_double);
     double best = samples[0], median = samples[runs / 2];
     printf("file: %s\n", path);
     printf("signal: %s\n", signal);
