@@ -80,10 +80,38 @@ typedef struct transition {
     uint64_t handoff;               /* the handoff concerned, 0 when none */
 } transition;
 
+/* What the receiving team did with a lead, as it arrived in the stream (from
+ * the CRM or the sales API): the facts the shared figures are made of. */
+enum outcome_kind {
+    OUTCOME_ACCEPTED,       /* "Handoff Accepted" */
+    OUTCOME_REJECTED,       /* "Handoff Rejected", with a reason the contract defines */
+    OUTCOME_TOUCH,          /* "First Touch" */
+    OUTCOME_MEETING_BOOKED, /* "Meeting Booked" */
+    OUTCOME_MEETING_HELD,   /* "Meeting Held" */
+    OUTCOME_OPPORTUNITY,    /* "Opportunity Created" */
+    OUTCOME_WON,            /* "Deal Won", properties.amount */
+    OUTCOME_LOST,           /* "Deal Lost" */
+    OUTCOME_COUNT
+};
+
+const char *outcome_kind_name(enum outcome_kind k); /* "accepted", "meeting_booked", ... */
+
+typedef struct outcome {
+    const char *lead;
+    uint64_t handoff; /* the lead's latest handoff; 0 when it has none yet */
+    uint8_t kind;     /* enum outcome_kind */
+    time_ms at;
+    const char *reason; /* OUTCOME_REJECTED: the reason code; NULL otherwise */
+    double amount;      /* properties.amount; 0 when absent */
+} outcome;
+
 typedef struct engine_sink {
     void *ctx;
     void (*handoff)(void *ctx, const handoff *h);
     void (*transition)(void *ctx, const transition *t);
+    /* an outcome event for a lead, after the lifecycle has applied it; a
+     * rejection with a code the contract does not define is not reported */
+    void (*outcome)(void *ctx, const outcome *o);
     /* a new id (anonymousId, email) now names the lead `lead` */
     void (*alias)(void *ctx, const char *alias, const char *lead);
 } engine_sink;

@@ -65,48 +65,86 @@ void lifecycle_wake(engine *e, const engine_sink *sink, lead *l, time_ms now)
         lifecycle_change(e, sink, l, l->stage, STATUS_OPEN, "cooldown over", now);
 }
 
-/* Outcomes that arrive in the event stream from the CRM or the sales API:
- * "Handoff Accepted", "Handoff Rejected" (properties.reason), and
- * "Opportunity Created", which moves a lead into the next stage. */
+const char *outcome_kind_name(enum outcome_kind k)
+{
+    static const char *const names[] = {"accepted", "rejected",    "touch", "meeting_booked",
+                                        "meeting_held", "opportunity", "won", "lost"};
+    return (size_t)k < ARRAY_LEN(names) ? names[k] : "?";
+}
+
+/* The outcome events' names, as the CRM and the sales API send them. */
+static const char *const outcome_events[OUTCOME_COUNT] = {
+    [OUTCOME_ACCEPTED] = "Handoff Accepted",    [OUTCOME_REJECTED] = "Handoff Rejected",
+    [OUTCOME_TOUCH] = "First Touch",             [OUTCOME_MEETING_BOOKED] = "Meeting Booked",
+    [OUTCOME_MEETING_HELD] = "Meeting Held",     [OUTCOME_OPPORTUNITY] = "Opportunity Created",
+    [OUTCOME_WON] = "Deal Won",                  [OUTCOME_LOST] = "Deal Lost",
+};
+
+/* A rejection: the reason's policy sends the lead back, suppresses it or
+ * keeps it with the team for another owner. False when the code is unknown
+ * (the API refuses those up front; from a CRM they change nothing). */
+static bool lifecycle_reject(engine *e, const engine_sink *sink, lead *l, const event *ev, const reason_info **out)
+{
+    char code[64];
+    size_t n = ev->reason.len < sizeof code - 1 ? ev->reason.len : sizeof code - 1;
+    memcpy(code, ev->reason.s ? ev->reason.s : "", n);
+    code[n] = '\0';
+    int r = contract_find_reason(e->c, code);
+    if (r < 0) return false;
+    const reason_info *reason = *out = contract_reason(e->c, (size_t)r);
+    if (l->status != STATUS_HANDED_OFF && l->status != STATUS_ACCEPTED) return true;
+    char cause[96];
+    snprintf(cause, sizeof cause, "rejected: %s", reason->code);
+    switch (reason->action) {
+    case REASON_NURTURE:
+    case REASON_STAGE:
+        l->cooldown_until = ev->timestamp + reason->cooldown;
+        lifecycle_change(e, sink, l, reason->stage, reason->cooldown ? STATUS_RECYCLED : STATUS_OPEN, cause,
+                         ev->timestamp);
+        break;
+    case REASON_SUPPRESS: lifecycle_change(e, sink, l, l->stage, STATUS_SUPPRESSED, cause, ev->timestamp); break;
+    case REASON_REROUTE:
+        /* the stage keeps the lead; a new owner is routing's work */
+        lifecycle_change(e, sink, l, l->stage, STATUS_HANDED_OFF, cause, ev->timestamp);
+        break;
+    }
+    return true;
+}
+
+/* Outcomes that arrive in the event stream from the CRM or the sales API
+ * (outcome_events above). Accepting, rejecting and "Opportunity Created"
+ * move the lifecycle; every outcome is reported to the sink for the figures. */
 void lifecycle_outcome(engine *e, const engine_sink *sink, lead *l, const event *ev)
 {
     const contract *c = e->c;
-    char cause[96];
-    if (str_eq(ev->name, "Handoff Accepted")) {
+    enum outcome_kind kind = OUTCOME_COUNT;
+    for (size_t k = 0; k < OUTCOME_COUNT; k++)
+        if (str_eq_n(ev->name, outcome_events[k], strlen(outcome_events[k]))) kind = (enum outcome_kind)k;
+    const reason_info *reason = NULL;
+    switch (kind) {
+    case OUTCOME_ACCEPTED:
         if (l->status == STATUS_HANDED_OFF)
             lifecycle_change(e, sink, l, l->stage, STATUS_ACCEPTED, "accepted", ev->timestamp);
-        return;
-    }
-    if (str_eq(ev->name, "Handoff Rejected")) {
-        if (l->status != STATUS_HANDED_OFF && l->status != STATUS_ACCEPTED) return;
-        char code[64];
-        size_t n = ev->reason.len < sizeof code - 1 ? ev->reason.len : sizeof code - 1;
-        memcpy(code, ev->reason.s ? ev->reason.s : "", n);
-        code[n] = '\0';
-        int r = contract_find_reason(c, code);
-        if (r < 0) return; /* an unknown code changes nothing; the API refuses it up front */
-        const reason_info *reason = contract_reason(c, (size_t)r);
-        snprintf(cause, sizeof cause, "rejected: %s", reason->code);
-        switch (reason->action) {
-        case REASON_NURTURE:
-        case REASON_STAGE:
-            l->cooldown_until = ev->timestamp + reason->cooldown;
-            lifecycle_change(e, sink, l, reason->stage, reason->cooldown ? STATUS_RECYCLED : STATUS_OPEN,
-                             cause, ev->timestamp);
-            break;
-        case REASON_SUPPRESS:
-            lifecycle_change(e, sink, l, l->stage, STATUS_SUPPRESSED, cause, ev->timestamp);
-            break;
-        case REASON_REROUTE:
-            /* the stage keeps the lead; a new owner is routing's work */
-            lifecycle_change(e, sink, l, l->stage, STATUS_HANDED_OFF, cause, ev->timestamp);
-            break;
-        }
-        return;
-    }
-    if (str_eq(ev->name, "Opportunity Created")) {
+        break;
+    case OUTCOME_REJECTED:
+        if (!lifecycle_reject(e, sink, l, ev, &reason)) return;
+        break;
+    case OUTCOME_OPPORTUNITY:
         if (l->stage > 0 && l->stage + 1u < contract_stage_count(c) &&
             (l->status == STATUS_HANDED_OFF || l->status == STATUS_ACCEPTED))
             lifecycle_change(e, sink, l, l->stage + 1u, STATUS_ACCEPTED, "opportunity created", ev->timestamp);
+        break;
+    case OUTCOME_COUNT: return;
+    default: break;
     }
+    if (!sink || !sink->outcome) return;
+    outcome o = {
+        .lead = l->key,
+        .handoff = l->handoff,
+        .kind = (uint8_t)kind,
+        .at = ev->timestamp,
+        .reason = reason ? reason->code : NULL,
+        .amount = ev->amount,
+    };
+    sink->outcome(sink->ctx, &o);
 }

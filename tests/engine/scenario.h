@@ -8,21 +8,23 @@
 
 #define SCENARIO_MAX 64
 
-typedef struct outcome {
+typedef struct seen_handoff {
     char lead[64], gate[64], stage[32], status[32];
     time_ms at;
     bool fast;
     char json[8192];
-} outcome;
+} seen_handoff;
 
 typedef struct scenario {
     contract *c;
     engine *e;
     decoder *d;
-    outcome handoffs[SCENARIO_MAX];
+    seen_handoff handoffs[SCENARIO_MAX];
     unsigned handoff_count;
     char transitions[SCENARIO_MAX][512];
     unsigned transition_count;
+    char outcomes[SCENARIO_MAX][128]; /* "kind handoff reason amount" */
+    unsigned outcome_count;
     unsigned duplicates;
 } scenario;
 
@@ -30,7 +32,7 @@ static void scenario_on_handoff(void *ctx, const handoff *h)
 {
     scenario *s = ctx;
     assert_true(s->handoff_count < SCENARIO_MAX);
-    outcome *o = &s->handoffs[s->handoff_count++];
+    seen_handoff *o = &s->handoffs[s->handoff_count++];
     snprintf(o->lead, sizeof o->lead, "%s", h->lead);
     snprintf(o->gate, sizeof o->gate, "%s", contract_gate(s->c, h->gate)->name);
     snprintf(o->stage, sizeof o->stage, "%s", contract_stage(s->c, h->stage)->name);
@@ -53,6 +55,15 @@ static void scenario_on_transition(void *ctx, const transition *t)
     transition_to_json(s->c, t, &b);
     snprintf(s->transitions[s->transition_count++], sizeof s->transitions[0], "%s", b.data);
     strbuf_free(&b);
+}
+
+static void scenario_on_outcome(void *ctx, const outcome *o)
+{
+    scenario *s = ctx;
+    assert_true(s->outcome_count < SCENARIO_MAX);
+    snprintf(s->outcomes[s->outcome_count++], sizeof s->outcomes[0], "%s %llu %s %.0f",
+             outcome_kind_name((enum outcome_kind)o->kind), (unsigned long long)o->handoff,
+             o->reason ? o->reason : "-", o->amount);
 }
 
 /* Starts a scenario on the example contract (or another under the source tree). */
@@ -107,7 +118,8 @@ static enum apply_result scenario_event(scenario *s, const char *json)
     event ev;
     decode_error err;
     if (!decoder_decode(s->d, copy, strlen(copy), &ev, &err)) fail_msg("refused: %s\n  %s", err.what, json);
-    engine_sink sink = {.ctx = s, .handoff = scenario_on_handoff, .transition = scenario_on_transition};
+    engine_sink sink = {.ctx = s, .handoff = scenario_on_handoff, .transition = scenario_on_transition,
+                        .outcome = scenario_on_outcome};
     enum apply_result r = engine_apply(s->e, &ev, &sink);
     free(copy);
     if (r == APPLY_DUPLICATE) s->duplicates++;

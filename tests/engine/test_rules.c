@@ -43,7 +43,7 @@ static void expect_no_handoff(scenario *s)
     if (s->handoff_count) fail_msg("unexpected handoff: %s", s->handoffs[0].json);
 }
 
-static const outcome *only_handoff(scenario *s)
+static const seen_handoff *only_handoff(scenario *s)
 {
     if (s->handoff_count != 1) fail_msg("want exactly one handoff, got %u", s->handoff_count);
     return &s->handoffs[0];
@@ -57,7 +57,7 @@ static void test_R1_lifecycle_owners_and_transitions(void **state)
     scenario_account(s, ACME);
     known_lead(s, "ana", "2026-10-05T09:00:00Z", true);
     track(s, "ana", "m1", "2026-10-05T10:00:00Z", "Demo Requested", NULL);
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_string_equal(h->gate, "fit_intent");
     assert_string_equal(h->stage, "development");
     track(s, "ana", "m2", "2026-10-05T11:00:00Z", "Handoff Accepted", NULL);
@@ -87,7 +87,7 @@ static void test_R2_pricing_dwell_fast_tracks(void **state)
     page(s, "ben", "p1", "2026-10-05T09:10:00Z", "pricing", 60); /* a glance: nothing */
     expect_no_handoff(s);
     page(s, "ben", "p2", "2026-10-05T09:20:00Z", "pricing", 185);
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_string_equal(h->gate, "fast_track");
     assert_true(h->fast);
     assert_string_equal(h->stage, "sales");
@@ -102,7 +102,7 @@ static void test_R2_security_download_fast_tracks(void **state)
     scenario_account(s, ACME);
     known_lead(s, "cy", "2026-10-05T09:00:00Z", true);
     track(s, "cy", "d1", "2026-10-05T09:30:00Z", "Asset Downloaded", "\"asset\":\"soc2-report\"");
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_string_equal(h->gate, "fast_track");
     assert_true(h->fast);
     scenario_free(s);
@@ -135,7 +135,7 @@ static void test_R3_context_uses_their_own_question(void **state)
     track(s, "eve", "w1", "2026-10-06T16:00:00Z", "Webinar Attended",
           "\"title\":\"Routing at scale\",\"question\":\"We route by hand today. Can it route by territory and by product line?\"");
     page(s, "eve", "p1", "2026-10-07T09:00:00Z", "pricing", 240);
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_non_null(strstr(h->json, "\"did\":\"spent 240s on the pricing page (2026-10-07); attended the webinar \\\"Routing at scale\\\" (2026-10-06). In 14 days: 1 buying and 1 research actions.\""));
     assert_non_null(strstr(h->json, "\"asks\":\"Can it route by territory and by product line?\""));
     /* the webinar is among the triggers, with its message id and date */
@@ -150,7 +150,7 @@ static void test_R3_context_falls_back_to_the_topic_question(void **state)
     scenario_account(s, ACME);
     known_lead(s, "fay", "2026-10-05T09:00:00Z", true);
     track(s, "fay", "s1", "2026-10-05T10:00:00Z", "Asset Downloaded", "\"asset\":\"dpa\"");
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_non_null(strstr(h->json, "\"asks\":\"Will this pass our security review?\""));
     assert_non_null(strstr(h->json, "\"did\":\"downloaded dpa (2026-10-05). In 14 days: 1 buying and 0 research actions.\""));
     scenario_free(s);
@@ -169,7 +169,7 @@ static void test_R6_engagement_threshold(void **state)
     track(s, "gus", "c1", "2026-10-12T10:00:00Z", "Asset Downloaded", "\"asset\":\"routing-guide\"");
     expect_no_handoff(s); /* four engagement signals: not yet */
     page(s, "gus", "d1", "2026-10-15T10:00:00Z", "docs", 50);
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_string_equal(h->gate, "engaged");
     assert_int_equal(h->at, at("2026-10-15T10:00:00Z"));
     assert_false(h->fast);
@@ -202,7 +202,7 @@ static void test_R9_human_reply_routes(void **state)
     known_lead(s, "ivy", "2026-10-05T09:00:00Z", true);
     track(s, "ivy", "r1", "2026-10-05T09:05:00Z", "Email Replied",
           "\"sender\":\"Sam (AE)\",\"sender_type\":\"human\",\"subject\":\"Re: your question\",\"text\":\"Thanks, Tuesday works.\"");
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_string_equal(h->gate, "human_reply");
     assert_string_equal(h->stage, "development");
     scenario_free(s);
@@ -238,7 +238,7 @@ static void test_R10_activation(void **state)
     track(s, "kim", "w0", "2026-10-05T09:40:00Z", "Workload Run", "\"workload\":\"sample\",\"rows\":10");
     expect_no_handoff(s);
     track(s, "kim", "w1", "2026-10-05T10:00:00Z", "Workload Run", "\"workload\":\"benchmark\",\"rows\":250000");
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_string_equal(h->gate, "activation");
     assert_string_equal(h->stage, "sales");
     assert_non_null(strstr(h->json, "\"did\":\"ran a benchmark workload on 250000 rows (2026-10-05)"));
@@ -254,7 +254,7 @@ static void test_R11_needs_context_then_released(void **state)
     scenario_account(s, ACME);
     known_lead(s, "lou", "2026-10-05T09:00:00Z", false);
     track(s, "lou", "m1", "2026-10-05T10:00:00Z", "Demo Requested", NULL);
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_string_equal(h->status, "needs_context");
     assert_non_null(strstr(h->json, "\"missing\":[\"pain\",\"impact\"]"));
     assert_int_equal(engine_get_stats(s->e)->needs_context, 1);
@@ -297,7 +297,7 @@ static void recency_case(const char *fit_arrives, bool want_handoff)
              fit_arrives);
     scenario_event(s, group);
     if (want_handoff) {
-        const outcome *h = only_handoff(s);
+        const seen_handoff *h = only_handoff(s);
         assert_string_equal(h->gate, "fit_intent");
     } else {
         expect_no_handoff(s);
@@ -332,6 +332,33 @@ static void test_R12_wrong_timing_cools_down(void **state)
     track(s, "oz", "m3", "2026-11-02T10:00:00Z", "Demo Requested", NULL); /* 31 days on */
     assert_int_equal(s->handoff_count, 2);
     assert_string_equal(s->handoffs[1].gate, "fit_intent");
+    scenario_free(s);
+}
+
+/* Every outcome reaches the sink with the handoff it concerns, after the
+ * lifecycle applied it; an unknown reason code is no outcome at all. */
+static void test_outcomes_reach_the_sink(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    scenario_account(s, ACME);
+    known_lead(s, "oz", "2026-10-01T09:00:00Z", true);
+    track(s, "oz", "t0", "2026-10-01T09:30:00Z", "First Touch", NULL); /* before any handoff */
+    track(s, "oz", "m1", "2026-10-01T10:00:00Z", "Demo Requested", NULL);
+    assert_int_equal(s->handoff_count, 1);
+    track(s, "oz", "x0", "2026-10-01T11:00:00Z", "Handoff Rejected", "\"reason\":\"too_cold\"");
+    track(s, "oz", "a1", "2026-10-01T12:00:00Z", "Handoff Accepted", NULL);
+    track(s, "oz", "t1", "2026-10-01T13:00:00Z", "First Touch", NULL);
+    track(s, "oz", "b1", "2026-10-02T13:00:00Z", "Meeting Booked", NULL);
+    track(s, "oz", "o1", "2026-10-05T13:00:00Z", "Opportunity Created", NULL);
+    track(s, "oz", "w1", "2026-11-05T13:00:00Z", "Deal Won", "\"amount\":48000");
+    assert_int_equal(s->outcome_count, 6);
+    assert_string_equal(s->outcomes[0], "touch 0 - 0");
+    assert_string_equal(s->outcomes[1], "accepted 1 - 0");
+    assert_string_equal(s->outcomes[2], "touch 1 - 0");
+    assert_string_equal(s->outcomes[3], "meeting_booked 1 - 0");
+    assert_string_equal(s->outcomes[4], "opportunity 1 - 0");
+    assert_string_equal(s->outcomes[5], "won 1 - 48000");
     scenario_free(s);
 }
 
@@ -386,7 +413,7 @@ static void test_three_people_add_up_at_the_account(void **state)
         }
         if (p < 2) expect_no_handoff(s); /* two engagement signals each: nobody alone */
     }
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_string_equal(h->gate, "buying_committee");
     assert_string_equal(h->lead, "tam");
     /* blog reads have no topic: the contract's default question fills the second line */
@@ -409,7 +436,7 @@ static void test_anonymous_history_merges_once(void **state)
                       "\"timestamp\":\"2026-10-05T09:20:00Z\",\"traits\":{\"email\":\"uma@northwind.example\","
                       "\"pain\":\"p\",\"impact\":\"i\"}}");
     /* the anonymous demo request now counts for uma: fit, intent, recency */
-    const outcome *h = only_handoff(s);
+    const seen_handoff *h = only_handoff(s);
     assert_string_equal(h->lead, "uma");
     assert_string_equal(h->gate, "fit_intent");
     assert_non_null(strstr(h->json, "\"explanation\":{\"when\":\"fit.icp and fit.not_customer and count(intent, 14d) >= 1 and since(intent) <= 14d\""));
@@ -459,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_R12_intent_13_days_old_is_recent),
         cmocka_unit_test(test_R12_intent_15_days_old_is_not_recent),
         cmocka_unit_test(test_R12_wrong_timing_cools_down),
+        cmocka_unit_test(test_outcomes_reach_the_sink),
         cmocka_unit_test(test_R12_already_customer_is_suppressed),
         cmocka_unit_test(test_duplicate_message_counts_once),
         cmocka_unit_test(test_three_people_add_up_at_the_account),
