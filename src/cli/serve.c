@@ -3,8 +3,37 @@
 #include "http/http.h"
 #include "store/store.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The signing secret: the file's first line, or $BATON_WEBHOOK_SECRET.
+ * NULL with a message printed when neither gives one. */
+static char *webhook_secret(const char *file)
+{
+    if (!file) {
+        const char *env = getenv("BATON_WEBHOOK_SECRET");
+        if (env && *env && strlen(env) <= WEBHOOK_SECRET_MAX) return mem_strndup(env, strlen(env));
+        fprintf(stderr, "baton serve: --webhook needs a secret: --webhook-secret-file FILE or "
+                        "$BATON_WEBHOOK_SECRET (at most %d bytes)\n", WEBHOOK_SECRET_MAX);
+        return NULL;
+    }
+    size_t len;
+    char *text = file_read(file, &len);
+    if (!text) {
+        fprintf(stderr, "baton serve: %s: cannot read the webhook secret\n", file);
+        return NULL;
+    }
+    len = strcspn(text, "\r\n");
+    text[len] = '\0';
+    if (len == 0 || len > WEBHOOK_SECRET_MAX) {
+        fprintf(stderr, "baton serve: %s: the webhook secret must be 1 to %d bytes on the first line\n", file,
+                WEBHOOK_SECRET_MAX);
+        mem_free(text);
+        return NULL;
+    }
+    return text;
+}
 
 static void announce(const char *address)
 {
@@ -16,6 +45,8 @@ static void announce(const char *address)
 int cmd_serve(int argc, char **argv)
 {
     serve_options opt = {.db = "baton.db", .contract = NULL, .listen = "127.0.0.1:8080", .ready = announce};
+    const char *secret_file = NULL;
+    webhook_options *wh = &opt.webhooks;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--db") == 0 && v) opt.db = argv[++i];
@@ -29,10 +60,44 @@ int cmd_serve(int argc, char **argv)
             if (!duration_parse(v, strlen(v), &opt.dedupe_window) || opt.dedupe_window <= 0)
                 return cli_usage_error("serve", "--dedupe-window takes a duration such as 7d, not '%s'", v);
             i++;
+        } else if (strcmp(a, "--webhook") == 0 && v) {
+            if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+                return cli_usage_error("serve", "--webhook takes an http:// or https:// URL, not '%s'", v);
+            if (wh->endpoint_count == WEBHOOK_MAX_ENDPOINTS)
+                return cli_usage_error("serve", "at most %d --webhook endpoints", WEBHOOK_MAX_ENDPOINTS);
+            wh->endpoints[wh->endpoint_count++] = argv[++i];
+        } else if (strcmp(a, "--webhook-secret-file") == 0 && v) secret_file = argv[++i];
+        else if (strcmp(a, "--webhook-events") == 0 && v) {
+            char bad[64];
+            if (!webhook_parse_events(v, &wh->events, bad, sizeof bad))
+                return cli_usage_error("serve", "--webhook-events: unknown event '%s' (handoff.created, "
+                                       "handoff.needs_context, handoff.accepted, handoff.rejected, "
+                                       "lead.stage_changed, sla.breached, sla.escalated)", bad);
+            i++;
+        }
+        else if (strcmp(a, "--webhook-backoff") == 0 && v) {
+            if (!duration_parse(v, strlen(v), &wh->backoff) || wh->backoff <= 0)
+                return cli_usage_error("serve", "--webhook-backoff takes a duration such as 10s, not '%s'", v);
+            i++;
+        } else if (strcmp(a, "--webhook-attempts") == 0 && v) {
+            char *end;
+            unsigned long n = strtoul(v, &end, 10);
+            if (*end || n == 0 || n > 100)
+                return cli_usage_error("serve", "--webhook-attempts takes 1 to 100, not '%s'", v);
+            wh->attempts = (uint32_t)n;
+            i++;
         } else return cli_usage_error("serve", "unknown option '%s'", a);
     }
     if (!opt.contract) return cli_usage_error("serve", "--contract FILE is required");
-    return serve_run(&opt);
+    char *secret = NULL;
+    if (wh->endpoint_count) {
+        if (!(secret = webhook_secret(secret_file))) return EXIT_USAGE;
+        wh->secret = secret;
+        webhook_defaults(wh);
+    }
+    int code = serve_run(&opt);
+    mem_free(secret);
+    return code;
 }
 
 int cmd_token(int argc, char **argv)

@@ -33,7 +33,45 @@ time_ms wall_clock(void)
 typedef struct recorder {
     server *s;
     bool failed;
+    bool notified; /* webhook rows were queued in this group */
 } recorder;
+
+/* Queues a webhook in the group's transaction, when anyone listens. */
+static void notify(recorder *r, enum webhook_event what, const char *data, time_ms at)
+{
+    server *s = r->s;
+    if (!s->webhooks) return;
+    if (webhook_enqueue(s->store, &s->opt.webhooks, what, data, at) != STORE_OK) r->failed = true;
+    r->notified = true;
+}
+
+static bool copy_packet(void *ctx, const char *json)
+{
+    strbuf_puts(ctx, json);
+    return false;
+}
+
+/* The webhooks one change of a lead sends: a stage change, an acceptance, a
+ * rejection, and a held handoff released to sales (handoff.created then,
+ * with the packet, as for one made at once). */
+static void notify_change(recorder *r, const transition *t)
+{
+    server *s = r->s;
+    if (!s->webhooks) return;
+    strbuf_reset(&s->scratch);
+    transition_to_json(s->contract, t, &s->scratch);
+    const char *json = s->scratch.data ? s->scratch.data : "{}";
+    if (t->from_stage != t->to_stage) notify(r, WEBHOOK_LEAD_STAGE_CHANGED, json, t->at);
+    if (strncmp(t->cause, "rejected", 8) == 0) notify(r, WEBHOOK_HANDOFF_REJECTED, json, t->at);
+    else if (t->to_status == STATUS_ACCEPTED && t->from_status == STATUS_HANDED_OFF)
+        notify(r, WEBHOOK_HANDOFF_ACCEPTED, json, t->at);
+    if (t->from_status == STATUS_NEEDS_CONTEXT && t->to_status == STATUS_HANDED_OFF && t->handoff) {
+        strbuf_reset(&s->scratch);
+        if (s->store->ops->get_handoff(s->store, t->handoff, copy_packet, &s->scratch) != STORE_OK) r->failed = true;
+        else notify(r, WEBHOOK_HANDOFF_CREATED, s->scratch.data ? s->scratch.data : "{}", t->at);
+    }
+    if (s->scratch.oom) r->failed = true;
+}
 
 static void record_handoff(void *ctx, const handoff *h)
 {
@@ -57,6 +95,7 @@ static void record_handoff(void *ctx, const handoff *h)
         .packet = s->scratch.data ? s->scratch.data : "{}",
     };
     if (s->scratch.oom || s->store->ops->put_handoff(s->store, &row) != STORE_OK) r->failed = true;
+    else notify(r, h->needs_context ? WEBHOOK_HANDOFF_NEEDS_CONTEXT : WEBHOOK_HANDOFF_CREATED, row.packet, h->at);
 }
 
 /* The handoff's own status, as sales sees it, after a change of the lead's. */
@@ -92,6 +131,7 @@ static void record_change(void *ctx, const transition *t)
     const char *status = handoff_status(t);
     if (t->handoff && status && s->store->ops->set_handoff_status(s->store, t->handoff, status) != STORE_OK)
         r->failed = true;
+    notify_change(r, t);
 }
 
 static void record_alias(void *ctx, const char *alias, const char *lead)
@@ -370,6 +410,7 @@ static void run_group(server *s, job *jobs)
         }
         atomic_fetch_add(&s->failed_commits, 1);
     } else {
+        if (rec.notified) webhook_wake(s->webhooks);
         atomic_fetch_add(&s->commits, 1);
         atomic_fetch_add(&s->committed_events, events);
         count_batch(s, events);

@@ -9,6 +9,7 @@
 #define BATON_HTTP_H
 
 #include "util/util.h"
+#include "webhook/webhook.h"
 
 #define HTTP_MAX_MESSAGE (32u * 1024)  /* one Segment message */
 #define HTTP_MAX_BATCH (500u * 1024)   /* one request body */
@@ -21,6 +22,7 @@ typedef struct serve_options {
     unsigned threads;      /* connection threads cap (0: default) */
     duration_ms dedupe_window;
     duration_ms event_retention; /* 0: keep events forever */
+    webhook_options webhooks;    /* no endpoints: no webhooks */
     /* Called once the server listens, with the address it listens on. */
     void (*ready)(const char *address);
 } serve_options;

@@ -56,6 +56,7 @@ typedef struct server {
     pthread_t committer;
     time_ms last_prune;
     pthread_t checkpointer; /* copies the WAL into the database, off the commit path */
+    webhook_worker *webhooks; /* NULL when no endpoint is configured */
     pthread_cond_t tick;
     bool checkpointing;
 

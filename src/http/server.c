@@ -10,6 +10,8 @@
  *   GET  /api/leads/KEY            the lead's handoffs and timeline
  *   PUT  /api/leads/KEY/context    {"pain":...,"impact":...}
  *   PUT  /api/contract             the contract's YAML (admin)
+ *   GET  /api/webhooks?state=dead  the webhook outbox (admin)
+ *   POST /api/webhooks/ID/retry    revives a dead-lettered delivery (admin)
  *        Bearer tokens: sales or admin; admin only where marked.
  *   GET  /healthz   GET /metrics   (no token)
  * Every answer is JSON except /metrics (Prometheus text). */
@@ -326,6 +328,49 @@ static enum MHD_Result list_handoffs(server *s, struct MHD_Connection *c)
 }
 
 static bool add_csv_row(void *ctx, const char *json);
+
+/* ---- the webhook outbox (admin) ---------------------------------------------------------- */
+
+static enum MHD_Result list_webhooks(server *s, struct MHD_Connection *c)
+{
+    const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
+    const char *limit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+    if (state && strcmp(state, "pending") != 0 && strcmp(state, "delivered") != 0 && strcmp(state, "dead") != 0)
+        return answer_error(c, MHD_HTTP_BAD_REQUEST, "state must be pending, delivered or dead");
+    char *end = NULL;
+    unsigned long n = limit ? strtoul(limit, &end, 10) : 100;
+    if (limit && (*end || n == 0 || n > 1000)) return answer_error(c, MHD_HTTP_BAD_REQUEST, "limit must be 1 to 1000");
+    strbuf b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "{\"webhooks\":[");
+    rows r = {.out = &b};
+    store *st = reader_take(s);
+    int rc = st ? st->ops->list_webhooks(st, state, (uint32_t)n, add_row, &r) : STORE_ERROR;
+    reader_give(s, st);
+    strbuf_puts(&b, "]}");
+    enum MHD_Result result = rc == STORE_OK ? answer_json(c, MHD_HTTP_OK, &b)
+                                            : answer_error(c, 500, "the store could not be read");
+    strbuf_free(&b);
+    return result;
+}
+
+/* A dead-lettered delivery, tried again from its first attempt. */
+static enum MHD_Result retry_webhook(server *s, struct MHD_Connection *c, uint64_t id)
+{
+    store *st = reader_take(s);
+    int rc = st ? st->ops->retry_webhook(st, id, wall_clock()) : STORE_ERROR;
+    if (st && rc == STORE_ERROR) store_reset(st);
+    reader_give(s, st);
+    if (rc == STORE_NOT_FOUND) return answer_error(c, MHD_HTTP_NOT_FOUND, "no dead-lettered webhook has that id");
+    if (rc != STORE_OK) return answer_error(c, 500, "the store could not be written");
+    webhook_wake(s->webhooks);
+    strbuf b;
+    strbuf_init(&b);
+    strbuf_printf(&b, "{\"id\":%llu,\"state\":\"pending\"}", (unsigned long long)id);
+    enum MHD_Result result = answer_json(c, MHD_HTTP_OK, &b);
+    strbuf_free(&b);
+    return result;
+}
 
 static enum MHD_Result list_handoffs_csv(server *s, struct MHD_Connection *c)
 {
@@ -653,6 +698,16 @@ static enum MHD_Result metrics(server *s, struct MHD_Connection *c)
                   (unsigned long long)atomic_load(&s->latency_count));
     strbuf_puts(&b, "# HELP baton_handoffs_total Handoffs made since start, by gate.\n"
                     "# TYPE baton_handoffs_total counter\n");
+    webhook_stats ws = webhook_get_stats(s->webhooks);
+    strbuf_printf(&b,
+                  "# HELP baton_webhooks_delivered_total Webhook deliveries a receiver acknowledged.\n"
+                  "# TYPE baton_webhooks_delivered_total counter\nbaton_webhooks_delivered_total %llu\n"
+                  "# HELP baton_webhooks_failed_attempts_total Webhook attempts that failed and will be retried.\n"
+                  "# TYPE baton_webhooks_failed_attempts_total counter\nbaton_webhooks_failed_attempts_total %llu\n"
+                  "# HELP baton_webhooks_dead_total Webhook deliveries dead-lettered after the last attempt.\n"
+                  "# TYPE baton_webhooks_dead_total counter\nbaton_webhooks_dead_total %llu\n",
+                  (unsigned long long)ws.delivered, (unsigned long long)ws.failed_attempts,
+                  (unsigned long long)ws.dead);
     pthread_mutex_lock(&s->engine_lock);
     const engine_stats *st = engine_get_stats(s->engine);
     for (size_t g = 0; g < contract_gate_count(s->contract); g++)
@@ -741,6 +796,18 @@ static enum MHD_Result route(server *s, struct MHD_Connection *c, const char *ur
     if (strcmp(url, "/api/contract") == 0 && put) {
         if (!authorised(s, c, ROLE_ADMIN, &answered)) return answered;
         return put_contract(s, c, rq);
+    }
+    if (strcmp(url, "/api/webhooks") == 0 && get) {
+        if (!authorised(s, c, ROLE_ADMIN, &answered)) return answered;
+        return list_webhooks(s, c);
+    }
+    if (strncmp(url, "/api/webhooks/", 14) == 0 && post) {
+        if (!authorised(s, c, ROLE_ADMIN, &answered)) return answered;
+        char *end;
+        uint64_t id = strtoull(url + 14, &end, 10);
+        if (end == url + 14 || strcmp(end, "/retry") != 0)
+            return answer_error(c, MHD_HTTP_NOT_FOUND, "POST /api/webhooks/ID/retry revives a dead-lettered delivery");
+        return retry_webhook(s, c, id);
     }
     if (strcmp(url, "/api/accounts") == 0 && post) {
         if (!authorised(s, c, ROLE_ADMIN, &answered)) return answered;
@@ -880,6 +947,14 @@ int serve_run(const serve_options *opt)
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, &previous);
+    if (opt->webhooks.endpoint_count) {
+        char why[256];
+        if (!(s->webhooks = webhook_start(opt->db, &opt->webhooks, why, sizeof why))) {
+            fprintf(stderr, "baton serve: webhooks: %s\n", why);
+            code = SERVE_IO;
+            goto done;
+        }
+    }
     if (!(committing = committer_start(s))) {
         code = SERVE_INTERNAL;
         goto done;
@@ -922,6 +997,7 @@ int serve_run(const serve_options *opt)
 done:
     if (d) MHD_stop_daemon(d);
     if (committing) committer_stop(s);
+    webhook_stop(s->webhooks); /* after the committer: every row it queued is in the store */
     for (int i = 0; i < s->reader_count; i++) store_close(s->readers[i]);
     store_close(s->store);
     engine_free(s->engine);

@@ -31,7 +31,7 @@
  *     seen() gets the event's own time (events.at): the engine's dedupe
  *     window runs on event time.
  *
- * Schema, version 1 (the migrations below are the authority; this is their
+ * Schema, version 2 (the migrations below are the authority; this is their
  * sum). Every time is INTEGER milliseconds since the Unix epoch, UTC; in the
  * sqlite3 shell strftime('%Y-%m-%dT%H:%M:%fZ', at / 1000.0, 'unixepoch')
  * shows one as ISO-8601.
@@ -59,9 +59,13 @@
  *              hours, out_of_office (JSON array of date ranges), active (0|1)
  *   tokens     digest TEXT PRIMARY KEY (SHA-256 hex), role (ingest, sales or
  *              admin), name, created
+ *   outbox     id INTEGER PRIMARY KEY, endpoint (URL), type ("handoff.created",
+ *              ...), data TEXT (JSON), created, state (pending, delivered,
+ *              dead), attempts, next_at (when a pending row is due), last_at,
+ *              last_error  -- webhooks, written with the decision they report
  *   indexes    events(received), identities(lead), handoffs(status), (team),
  *              (gate), (lead), (at), timeline(lead, at), (handoff),
- *              feedback(handoff), (lead, at), reps(team)
+ *              feedback(handoff), (lead, at), reps(team), outbox(state, next_at)
  *
  * Lead columns are plain text, not foreign keys: lead state is written only
  * for leads the engine changed, and a merged lead's key lives on in history.
@@ -186,6 +190,21 @@ static const char *const migrations[] = {
     "    name    TEXT NOT NULL,\n"
     "    created INTEGER NOT NULL\n"
     ") WITHOUT ROWID;\n",
+    /* 2: the webhook outbox */
+    "CREATE TABLE outbox (\n"
+    "    id         INTEGER PRIMARY KEY,\n"
+    "    endpoint   TEXT NOT NULL,\n"
+    "    type       TEXT NOT NULL,\n"
+    "    data       TEXT NOT NULL,\n"
+    "    created    INTEGER NOT NULL,\n"
+    "    state      TEXT NOT NULL DEFAULT 'pending'\n"
+    "               CHECK (state IN ('pending', 'delivered', 'dead')),\n"
+    "    attempts   INTEGER NOT NULL DEFAULT 0,\n"
+    "    next_at    INTEGER NOT NULL,\n"
+    "    last_at    INTEGER,\n"
+    "    last_error TEXT\n"
+    ");\n"
+    "CREATE INDEX outbox_due ON outbox (state, next_at);\n",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
@@ -226,7 +245,20 @@ static const char *const migrations[] = {
     X(PUT_TOKEN, "INSERT INTO tokens (digest, role, name, created) VALUES (?1, ?2, ?3, ?4)"        \
                  " ON CONFLICT (digest) DO NOTHING")                                               \
     X(FIND_TOKEN, "SELECT role FROM tokens WHERE digest = ?1")                                     \
-    X(PRUNE_EVENTS, "DELETE FROM events WHERE received < ?1")
+    X(PRUNE_EVENTS, "DELETE FROM events WHERE received < ?1")                                      \
+    X(PUT_WEBHOOK, "INSERT INTO outbox (endpoint, type, data, created, next_at)"                   \
+                   " VALUES (?1, ?2, ?3, ?4, ?4)")                                                 \
+    X(DUE_WEBHOOKS, "SELECT id, endpoint, type, data, created, attempts FROM outbox"               \
+                    " WHERE state = 'pending' AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2")    \
+    X(NEXT_WEBHOOK, "SELECT min(next_at) FROM outbox WHERE state = 'pending'")                     \
+    X(RECORD_ATTEMPT, "UPDATE outbox SET state = ?2, attempts = ?3, last_at = ?4, next_at = ?5,"   \
+                      " last_error = ?6 WHERE id = ?1")                                            \
+    X(LIST_WEBHOOKS, "SELECT json_object('id', id, 'endpoint', endpoint, 'type', type, 'state',"   \
+                     " state, 'attempts', attempts, 'created', created, 'next_at', next_at,"       \
+                     " 'last_at', last_at, 'last_error', last_error, 'data', json(data))"          \
+                     " FROM outbox WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2")      \
+    X(RETRY_WEBHOOK, "UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?2"             \
+                     " WHERE id = ?1 AND state = 'dead'")
 
 enum statement {
 #define X(id, sql) STMT_##id,
@@ -902,6 +934,99 @@ static int sqlite_checkpoint(store *base)
     return STORE_OK;
 }
 
+/* ---- the webhook outbox ---------------------------------------------------------- */
+
+const char *webhook_state_name(enum webhook_state st)
+{
+    static const char *const names[] = {"pending", "delivered", "dead"};
+    return (size_t)st < ARRAY_LEN(names) ? names[st] : "?";
+}
+
+static int sqlite_put_webhook(store *base, const store_webhook *w)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_PUT_WEBHOOK];
+    int bound = bind_text(st, 1, w->endpoint) | bind_text(st, 2, w->type) | bind_text(st, 3, w->data) |
+                bind_int(st, 4, w->created);
+    return run_write(s, st, bound, "put_webhook");
+}
+
+static int sqlite_due_webhooks(store *base, time_ms now, uint32_t limit, store_webhook_fn fn, void *ctx)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_DUE_WEBHOOKS];
+    if ((bind_int(st, 1, now) | bind_int(st, 2, limit)) != SQLITE_OK)
+        return statement_failed(s, st, "due_webhooks", false);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        store_webhook w = {
+            .id = (uint64_t)sqlite3_column_int64(st, 0),
+            .endpoint = (const char *)sqlite3_column_text(st, 1),
+            .type = (const char *)sqlite3_column_text(st, 2),
+            .data = (const char *)sqlite3_column_text(st, 3),
+            .created = sqlite3_column_int64(st, 4),
+            .attempts = (uint32_t)sqlite3_column_int64(st, 5),
+        };
+        if (!fn(ctx, &w)) break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) return statement_failed(s, st, "due_webhooks", false);
+    sqlite3_reset(st);
+    return STORE_OK;
+}
+
+static int sqlite_next_webhook(store *base, time_ms *at)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_NEXT_WEBHOOK];
+    int step = sqlite3_step(st);
+    int rc = STORE_NOT_FOUND;
+    if (step != SQLITE_ROW) return statement_failed(s, st, "next_webhook", false);
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *at = sqlite3_column_int64(st, 0);
+        rc = STORE_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sqlite_record_attempt(store *base, uint64_t id, const store_attempt *a)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_RECORD_ATTEMPT];
+    int bound = bind_int(st, 1, (int64_t)id) | bind_text(st, 2, webhook_state_name((enum webhook_state)a->state)) |
+                bind_int(st, 3, a->attempts) | bind_int(st, 4, a->at) | bind_int(st, 5, a->next_at) |
+                bind_text(st, 6, a->error);
+    int rc = run_write(s, st, bound, "record_attempt");
+    if (rc == STORE_OK && sqlite3_changes(s->db) == 0) rc = STORE_NOT_FOUND;
+    return rc;
+}
+
+static int sqlite_list_webhooks(store *base, const char *state, uint32_t limit, store_row_fn fn, void *ctx)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_LIST_WEBHOOKS];
+    if (limit == 0) limit = LIST_DEFAULT;
+    if (limit > LIST_MAX) limit = LIST_MAX;
+    if ((bind_text(st, 1, state) | bind_int(st, 2, limit)) != SQLITE_OK)
+        return statement_failed(s, st, "list_webhooks", false);
+    return each_row(s, st, "list_webhooks", fn, ctx);
+}
+
+static int sqlite_retry_webhook(store *base, uint64_t id, time_ms now)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_RETRY_WEBHOOK];
+    int rc = run_write(s, st, bind_int(st, 1, (int64_t)id) | bind_int(st, 2, now), "retry_webhook");
+    if (rc == STORE_OK && sqlite3_changes(s->db) == 0) rc = STORE_NOT_FOUND;
+    return rc;
+}
+
 static const store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -926,6 +1051,12 @@ static const store_ops sqlite_ops = {
     .prune_events = sqlite_prune_events,
     .manual_checkpoints = sqlite_manual_checkpoints,
     .checkpoint = sqlite_checkpoint,
+    .put_webhook = sqlite_put_webhook,
+    .due_webhooks = sqlite_due_webhooks,
+    .next_webhook = sqlite_next_webhook,
+    .record_attempt = sqlite_record_attempt,
+    .list_webhooks = sqlite_list_webhooks,
+    .retry_webhook = sqlite_retry_webhook,
 };
 
 /* ---- open ------------------------------------------------------------------------- */

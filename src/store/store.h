@@ -74,6 +74,31 @@ typedef struct store_load {
     bool (*seen)(void *ctx, const char *message_id, time_ms at);
 } store_load;
 
+/* One webhook delivery waiting in the outbox: an event for one endpoint,
+ * written in the same transaction as the decision it reports. */
+typedef struct store_webhook {
+    uint64_t id;          /* put_webhook: ignored; the outbox numbers its rows */
+    const char *endpoint; /* the receiver's URL */
+    const char *type;     /* "handoff.created", "sla.breached", ... */
+    const char *data;     /* the event's data, JSON */
+    time_ms created;
+    uint32_t attempts;    /* deliveries tried so far */
+} store_webhook;
+
+enum webhook_state { WEBHOOK_PENDING, WEBHOOK_DELIVERED, WEBHOOK_DEAD };
+const char *webhook_state_name(enum webhook_state s);
+
+/* What one delivery attempt came to. */
+typedef struct store_attempt {
+    uint8_t state;     /* enum webhook_state after this attempt */
+    uint32_t attempts; /* attempts made, this one included */
+    time_ms at;        /* when it was made */
+    time_ms next_at;   /* WEBHOOK_PENDING: when to try again */
+    const char *error; /* why it failed; NULL when delivered */
+} store_attempt;
+
+typedef bool (*store_webhook_fn)(void *ctx, const store_webhook *w);
+
 enum token_role { ROLE_INGEST, ROLE_SALES, ROLE_ADMIN };
 const char *token_role_name(enum token_role r);
 
@@ -115,6 +140,21 @@ typedef struct store_ops {
      * connection can run on another thread, off the commit path. */
     int (*manual_checkpoints)(store *s);
     int (*checkpoint)(store *s);
+
+    /* The webhook outbox. Rows go in with a decision's transaction and come
+     * out, oldest first, once due; each attempt is recorded. */
+    int (*put_webhook)(store *s, const store_webhook *w);
+    /* pending rows due at `now`, at most `limit`, oldest first */
+    int (*due_webhooks)(store *s, time_ms now, uint32_t limit, store_webhook_fn fn, void *ctx);
+    /* when the earliest pending row is due; STORE_NOT_FOUND when none is */
+    int (*next_webhook)(store *s, time_ms *at);
+    int (*record_attempt)(store *s, uint64_t id, const store_attempt *a);
+    /* rows in one state (or every state when `state` is NULL) as JSON,
+     * newest first, at most `limit` */
+    int (*list_webhooks)(store *s, const char *state, uint32_t limit, store_row_fn fn, void *ctx);
+    /* makes a dead row pending again, due at `now`, with its attempts reset;
+     * STORE_NOT_FOUND when no dead row has that id */
+    int (*retry_webhook)(store *s, uint64_t id, time_ms now);
 } store_ops;
 
 struct store {

@@ -173,7 +173,7 @@ static void test_migration_from_empty_and_reopen(void **state)
     assert_int_equal(s->ops->set_meta(s, "next_handoff", "42"), STORE_OK);
     store_close(s);
 
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
     assert_int_equal(sql_int(f->path, "PRAGMA application_id"), 0x6261746f);
     char *mode = sql_text(f->path, "PRAGMA journal_mode");
     assert_string_equal(mode, "wal");
@@ -182,7 +182,7 @@ static void test_migration_from_empty_and_reopen(void **state)
         sql_text(f->path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                           "WHERE type = 'table' ORDER BY name)");
     assert_string_equal(
-        tables, "accounts,events,feedback,handoffs,identities,leads,meta,reps,timeline,tokens");
+        tables, "accounts,events,feedback,handoffs,identities,leads,meta,outbox,reps,timeline,tokens");
     free(tables);
     int64_t objects = sql_int(f->path, "SELECT count(*) FROM sqlite_master");
 
@@ -195,7 +195,7 @@ static void test_migration_from_empty_and_reopen(void **state)
     assert_int_equal(s->ops->get_meta(s, "next_handoff", meta, 2), STORE_ERROR);
     assert_non_null(strstr(store_error(s), "get_meta"));
     store_close(s);
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master"), objects);
 }
 
@@ -207,8 +207,26 @@ static void test_newer_schema_is_refused(void **state)
     char why[256] = "";
     assert_null(sqlite_store_open(f->path, why, sizeof why));
     assert_non_null(strstr(why, f->path));
-    assert_non_null(strstr(why, "schema version 7, newer than this baton knows (1)"));
+    assert_non_null(strstr(why, "schema version 7, newer than this baton knows (2)"));
     assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 7); /* left alone */
+}
+
+/* A file from the first release (schema 1) is brought forward at open,
+ * keeping its rows. */
+static void test_migration_from_version_1(void **state)
+{
+    fixture *f = *state;
+    store *s = open_ok(f);
+    assert_int_equal(s->ops->set_meta(s, "next_handoff", "7"), STORE_OK);
+    store_close(s);
+    sql_exec(f->path, "DROP TABLE outbox; PRAGMA user_version = 1");
+    s = open_ok(f);
+    char meta[16];
+    assert_int_equal(s->ops->get_meta(s, "next_handoff", meta, sizeof meta), STORE_OK);
+    assert_string_equal(meta, "7");
+    store_close(s);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM outbox"), 0);
 }
 
 static void test_other_database_is_refused(void **state)
@@ -988,6 +1006,100 @@ static bool count_seen(void *ctx, const char *id, time_ms at)
     return true;
 }
 
+/* ---- the webhook outbox ------------------------------------------------------------ */
+
+typedef struct due {
+    uint64_t ids[8];
+    char types[8][32];
+    uint32_t attempts[8];
+    size_t count;
+} due;
+
+static bool take_due(void *ctx, const store_webhook *w)
+{
+    due *d = ctx;
+    d->ids[d->count] = w->id;
+    snprintf(d->types[d->count], sizeof d->types[0], "%s", w->type);
+    d->attempts[d->count++] = w->attempts;
+    return true;
+}
+
+static bool keep_json(void *ctx, const char *json)
+{
+    strbuf_puts(ctx, json);
+    strbuf_putc(ctx, '\n');
+    return true;
+}
+
+static void test_outbox_due_attempts_and_dead_letters(void **state)
+{
+    fixture *f = *state;
+    store *s = open_ok(f);
+    time_ms t0 = 1790000000000;
+    store_webhook a = {.endpoint = "http://127.0.0.1:9/a", .type = "handoff.created", .data = "{\"n\":1}", .created = t0};
+    store_webhook b = {.endpoint = "http://127.0.0.1:9/a", .type = "lead.stage_changed", .data = "{\"n\":2}", .created = t0 + 5};
+    assert_int_equal(s->ops->begin(s), STORE_OK);
+    assert_int_equal(s->ops->put_webhook(s, &a), STORE_OK);
+    assert_int_equal(s->ops->put_webhook(s, &b), STORE_OK);
+    assert_int_equal(s->ops->commit(s), STORE_OK);
+
+    /* due when created; the one created later is not due before its time */
+    due d = {.count = 0};
+    assert_int_equal(s->ops->due_webhooks(s, t0, 10, take_due, &d), STORE_OK);
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.types[0], "handoff.created");
+    time_ms next = 0;
+    assert_int_equal(s->ops->next_webhook(s, &next), STORE_OK);
+    assert_int_equal(next, t0);
+
+    /* a failed attempt moves the row to its retry time */
+    store_attempt failed = {.state = WEBHOOK_PENDING, .attempts = 1, .at = t0, .next_at = t0 + 1000, .error = "HTTP 500"};
+    assert_int_equal(s->ops->record_attempt(s, d.ids[0], &failed), STORE_OK);
+    d.count = 0;
+    assert_int_equal(s->ops->due_webhooks(s, t0 + 999, 10, take_due, &d), STORE_OK);
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.types[0], "lead.stage_changed");
+    d.count = 0;
+    assert_int_equal(s->ops->due_webhooks(s, t0 + 1000, 1, take_due, &d), STORE_OK);
+    assert_int_equal(d.count, 1); /* the limit holds, and the row due longest comes first */
+    assert_int_equal(d.ids[0], 2);
+    d.count = 0;
+    assert_int_equal(s->ops->due_webhooks(s, t0 + 1000, 10, take_due, &d), STORE_OK);
+    assert_int_equal(d.count, 2);
+    assert_int_equal(d.ids[1], 1);
+    assert_int_equal(d.attempts[1], 1);
+
+    /* delivered and dead rows are never due again */
+    store_attempt delivered = {.state = WEBHOOK_DELIVERED, .attempts = 1, .at = t0 + 6, .next_at = t0 + 6};
+    store_attempt dead = {.state = WEBHOOK_DEAD, .attempts = 2, .at = t0 + 1000, .next_at = t0 + 1000, .error = "timeout"};
+    assert_int_equal(s->ops->record_attempt(s, 2, &delivered), STORE_OK);
+    assert_int_equal(s->ops->record_attempt(s, 1, &dead), STORE_OK);
+    assert_int_equal(s->ops->record_attempt(s, 99, &dead), STORE_NOT_FOUND);
+    d.count = 0;
+    assert_int_equal(s->ops->due_webhooks(s, t0 + 1000000, 10, take_due, &d), STORE_OK);
+    assert_int_equal(d.count, 0);
+    assert_int_equal(s->ops->next_webhook(s, &next), STORE_NOT_FOUND);
+
+    strbuf listed;
+    strbuf_init(&listed);
+    assert_int_equal(s->ops->list_webhooks(s, "dead", 10, keep_json, &listed), STORE_OK);
+    assert_non_null(strstr(listed.data, "\"id\":1,\"endpoint\":\"http://127.0.0.1:9/a\",\"type\":\"handoff.created\","
+                                   "\"state\":\"dead\",\"attempts\":2"));
+    assert_non_null(strstr(listed.data, "\"last_error\":\"timeout\",\"data\":{\"n\":1}"));
+    assert_null(strstr(listed.data, "\"id\":2"));
+
+    /* a retry revives only a dead row, from its first attempt */
+    assert_int_equal(s->ops->retry_webhook(s, 2, t0 + 2000), STORE_NOT_FOUND);
+    assert_int_equal(s->ops->retry_webhook(s, 1, t0 + 2000), STORE_OK);
+    d.count = 0;
+    assert_int_equal(s->ops->due_webhooks(s, t0 + 2000, 10, take_due, &d), STORE_OK);
+    assert_int_equal(d.count, 1);
+    assert_int_equal(d.ids[0], 1);
+    assert_int_equal(d.attempts[0], 0);
+    strbuf_free(&listed);
+    store_close(s);
+}
+
 static void test_load_time(void **state)
 {
     const char *env = getenv("BATON_BENCH_LEADS");
@@ -1057,6 +1169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_migration_from_empty_and_reopen),
         TEST(test_newer_schema_is_refused),
+        TEST(test_migration_from_version_1),
         TEST(test_other_database_is_refused),
         TEST(test_unopenable_path),
         TEST(test_put_event_duplicate),
@@ -1072,6 +1185,7 @@ int main(void)
         TEST(test_failed_write_sticks_until_reset),
         TEST(test_prune_events),
         TEST(test_killed_after_commit_keeps_what_was_committed),
+        TEST(test_outbox_due_attempts_and_dead_letters),
         TEST(test_load_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
