@@ -39,5 +39,6 @@ int cmd_simulate(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_route(int argc, char **argv); extern const char cmd_route_usage[]; /* route.c */
 
 #endif

@@ -50,6 +50,7 @@ static const command commands[] = {
      "  -h, --help             this text\n"
      "\n"
      "Exit status: 0 done, 1 the contract is invalid, 2 usage, 3 an input unreadable.\n"},
+    {"route", cmd_route, "where a lead would go inside the receiving team, and why", cmd_route_usage},
     {"serve", cmd_serve, "run the server: Segment ingest, the sales API, health and metrics",
      "usage: baton serve --contract FILE [--db FILE] [--listen HOST:PORT]\n"
      "\n"

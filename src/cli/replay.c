@@ -80,6 +80,16 @@ static void on_transition(void *ctx, const transition *t)
     fwrite(r->line.data, 1, r->line.len, stdout);
 }
 
+static void on_breach(void *ctx, const breach *b)
+{
+    replay *r = ctx;
+    if (!r->timeline || r->format != FORMAT_JSON) return;
+    strbuf_reset(&r->line);
+    breach_to_json(r->c, b, &r->line);
+    strbuf_putc(&r->line, '\n');
+    fwrite(r->line.data, 1, r->line.len, stdout);
+}
+
 /* Groups rejections by their message, without the quoted value at its end
  * and with numbers as N: "invalid JSON at byte N". */
 static void count_rejection(replay *r, const char *what)
@@ -299,6 +309,10 @@ static void summary(replay *r)
             (unsigned long long)s->needs_context, (unsigned long long)s->released);
     for (size_t g = 0; g < contract_gate_count(r->c); g++)
         fprintf(stderr, "  %-22s %llu\n", contract_gate(r->c, g)->name, (unsigned long long)s->by_gate[g]);
+    fprintf(stderr, "sla breaches: %llu first touch, %llu meeting\n", (unsigned long long)s->breaches[SLA_FIRST_TOUCH],
+            (unsigned long long)s->breaches[SLA_MEETING]);
+    if (engine_calendar_problem(r->e))
+        fprintf(stderr, "warning: %s; business time was counted in UTC\n", engine_calendar_problem(r->e));
 }
 
 int cmd_replay(int argc, char **argv)
@@ -368,7 +382,7 @@ int cmd_replay(int argc, char **argv)
     if (accounts && (code = cli_load_accounts(r.e, accounts)) != EXIT_OK) goto done;
 
     if (r.format == FORMAT_CSV) fputs("id,lead,account,gate,at,fast,stage,status,team,did,asks\n", stdout);
-    engine_sink sink = {.ctx = &r, .handoff = on_handoff, .transition = on_transition};
+    engine_sink sink = {.ctx = &r, .handoff = on_handoff, .transition = on_transition, .breach = on_breach};
     static char *stdin_only[] = {"-"};
     char **inputs = first < argc ? argv + first : stdin_only;
     int count = first < argc ? argc - first : 1;

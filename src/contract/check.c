@@ -5,8 +5,8 @@
  *   1. every N_NAME has a ref, and REF_FIELD names have a field slot;
  *   2. every node has a type other than TY_ERROR;
  *   3. the constructs used are allowed in the expression's context (a signal
- *      sees one event; a fit predicate sees the lead and account; gates and
- *      context lines see everything);
+ *      sees one event; a fit predicate and a routing rule see the lead and
+ *      account; gates and context lines see everything);
  *   4. aggregate windows are positive duration literals within retention;
  *   5. `matches` patterns compile; `in`/`mentions` have a list on the right. */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -152,7 +152,7 @@ static error *fail_at(checker *k, const node *n, enum error_code code, const cha
 
 static bool sees_event(enum expr_context ctx)
 {
-    return ctx != CTX_FIT;
+    return ctx != CTX_FIT && ctx != CTX_ROUTE;
 }
 
 static bool sees_history(enum expr_context ctx)
@@ -168,6 +168,7 @@ static const char *context_noun(enum expr_context ctx)
     case CTX_GATE: return "a gate";
     case CTX_TEMPLATE_EVENT: return "a signal description";
     case CTX_TEMPLATE_LEAD: return "a context line";
+    case CTX_ROUTE: return "a routing rule";
     }
     return "this expression";
 }
@@ -179,6 +180,8 @@ static const char *context_hint(enum expr_context ctx)
     case CTX_TEMPLATE_EVENT:
         return "a signal looks at one event; count, compare and combine signals in a gate";
     case CTX_FIT: return "a fit predicate reads the lead and the account, not events or history";
+    case CTX_ROUTE:
+        return "a routing rule reads the lead's and the account's fields: who the buyer is, not what they did";
     default: return NULL;
     }
 }

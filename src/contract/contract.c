@@ -15,7 +15,7 @@
 static const char *const top_keys[] = {
     "contract", "version", "signed_by", "retention", "calendar", "lists",   "macros",  "kinds",
     "fit",      "signals", "points",    "gates",     "require",  "context", "stages",  "sla",
-    "reasons",  "tests",   "identity",  "language", "word_order",
+    "reasons",  "tests",   "identity",  "language", "word_order", "routing",
 };
 
 /* language: english          the stemmer `mentions` uses (libstemmer's names)
@@ -151,6 +151,7 @@ static void compile_all(contract *c, errors *errs)
         if (g->info.when) compile_terms(c, errs, g);
         if (g->info.when) g->info.monotone = expr_monotone(c, g->e.when.root);
     }
+    compile_routing(c, errs);
     /* Macros nobody uses are still checked, so their mistakes show now. */
     for (uint32_t i = 0; i < c->macro_count; i++) {
         macro_def *m = &c->macros[i];
@@ -348,6 +349,7 @@ contract *contract_parse(const char *path, const char *text, size_t len, errors 
     if (req) load_require(&ld, req, &c->about.require);
     const ynode *gates = required(&ld, root, "gates", "the contract");
     if (gates) load_gates(&ld, gates);
+    load_routing(&ld, ymap_get(root, "routing"));
 
     compile_all(c, errs);
     compile_descriptions(c, errs, signals);

@@ -31,6 +31,7 @@
 #define CONTRACT_MAX_STAGES 16
 #define CONTRACT_MAX_REASONS 64
 #define CONTRACT_MAX_TESTS 1000
+#define CONTRACT_MAX_ROUTE_RULES 64    /* rules under routing: */
 #define CONTRACT_MAX_FIELDS 256        /* distinct field paths read */
 #define CONTRACT_MAX_PROGRAM 2048      /* instructions in one program */
 #define CONTRACT_DEFAULT_RETENTION (90 * MS_PER_DAY)
@@ -254,6 +255,48 @@ typedef struct identity_info {
     size_t not_free_count;
 } identity_info;
 const identity_info *contract_identity(const contract *c);
+
+/* ---- routing (`routing:`) ---------------------------------------------------
+ * Which rep of the receiving team gets a handed-off lead; src/route/ runs it.
+ * A rule's condition reads lead and account fields only (no event, no
+ * history): routing depends on who the buyer is, not on what they did. */
+enum route_owner_policy {
+    ROUTE_OWNER_FIRST,  /* a lead from an owned account goes to the owner */
+    ROUTE_OWNER_IGNORE, /* the account owner plays no part */
+};
+
+enum route_hours_policy {
+    ROUTE_HOURS_IGNORE,  /* working hours play no part */
+    ROUTE_HOURS_PREFER,  /* reps in their working hours first; others if none is */
+    ROUTE_HOURS_REQUIRE, /* a rep outside working hours is skipped */
+};
+
+/* Which closed handoffs give the rep a lead back (bits). */
+enum route_credit { ROUTE_CREDIT_REJECTED = 1u << 0, ROUTE_CREDIT_RETURNED = 1u << 1 };
+
+typedef struct route_rule_info {
+    const char *name;
+    const program *when;   /* NULL: every lead */
+    const char *source;    /* the condition as written, NULL when none */
+    int32_t stage;         /* the rule is for handoffs into this stage; -1 any */
+    const char *team;      /* the pool's team */
+    const char *territory; /* the pool's territory; NULL: the whole team */
+} route_rule_info;
+
+typedef struct routing_info {
+    bool defined;            /* the contract has a routing section */
+    uint8_t account_owner;   /* enum route_owner_policy */
+    uint8_t working_hours;   /* enum route_hours_policy */
+    bool catch_up;           /* a rep back from time away gets the leads missed */
+    uint8_t credit_back;     /* enum route_credit bits */
+    const route_rule_info *rules; /* in order; the first that matches picks the pool */
+    size_t rule_count;
+} routing_info;
+
+/* The contract's routing; without a `routing:` section: the account owner
+ * first, no rules (the receiving team's whole pool), hours ignored, no
+ * catch-up, no credit back. */
+const routing_info *contract_routing(const contract *c);
 
 /* The question for a topic, from the context's topic map, or NULL. */
 const char *contract_topic_question(const contract *c, const char *topic);

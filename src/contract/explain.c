@@ -1692,6 +1692,72 @@ static void explain_tests(explainer *x)
     }
 }
 
+static void explain_routing(explainer *x)
+{
+    const contract *c = x->c;
+    const routing_info *ri = &c->routing;
+    heading(x, "Routing");
+    strbuf *b = &x->para;
+    strbuf_puts(b, "When a lead is handed off, baton picks its owner inside the receiving team");
+    if (!ri->defined) strbuf_puts(b, " (the contract leaves routing at its defaults)");
+    strbuf_puts(b, ". ");
+    if (ri->account_owner == ROUTE_OWNER_FIRST)
+        strbuf_puts(b, "A lead from an account that has an owner goes to that owner when the owner is on the "
+                       "receiving team and available; when the owner is away, inactive or at capacity it goes "
+                       "to the pool of the owner's team.");
+    else
+        strbuf_puts(b, "Account owners play no part: every lead goes to a pool.");
+    flush(x, "", 0);
+    if (ri->rule_count) {
+        strbuf_puts(b, "The first of these rules that holds picks the pool:");
+        flush(x, "", 0);
+    }
+    for (size_t i = 0; i < ri->rule_count; i++) {
+        const route_rule_info *r = &ri->rules[i];
+        char number[24];
+        snprintf(number, sizeof number, "%zu. ", i + 1);
+        put_words(b, r->name, true);
+        strbuf_printf(b, " — team %s", r->team ? r->team : "?");
+        if (r->territory) strbuf_printf(b, ", territory %s", r->territory);
+        const node *when = c->route_rules[i].e.when.root;
+        if (r->stage >= 0) strbuf_printf(b, ", for %s handed into %s", when ? "leads" : "every lead", c->stages[r->stage].name);
+        else if (!when) strbuf_puts(b, ", for every lead");
+        if (when) {
+            strbuf_puts(b, ", when ");
+            say_cond(c, when, b);
+        }
+        strbuf_putc(b, '.');
+        flush(x, number, strlen(number));
+    }
+    strbuf_puts(b, ri->rule_count ? "When no rule holds, the lead goes to the whole receiving team. "
+                                  : "The pool is the whole receiving team. ");
+    strbuf_puts(b, "Inside a pool leads go round in turn, weighted by capacity: a rep who may hold 10 open "
+                   "handoffs gets twice the leads of one who may hold 5. A rep who is out of office, inactive "
+                   "or at capacity is skipped");
+    static const char *const hours[] = {
+        [ROUTE_HOURS_IGNORE] = "; working hours play no part.",
+        [ROUTE_HOURS_PREFER] = "; reps in their working hours come first, and the others take a lead only when "
+                               "nobody in the pool is working.",
+        [ROUTE_HOURS_REQUIRE] = ", and so is a rep outside their working hours.",
+    };
+    strbuf_puts(b, hours[ri->working_hours]);
+    strbuf_puts(b, ri->catch_up ? " A rep back from time away catches up: the leads they missed come to them first."
+                                : " A rep back from time away rejoins the rotation level with the others, without "
+                                  "a backlog of the leads they missed.");
+    static const char *const credit[] = {
+        [0] = " A rejected or returned lead does not give the rep another.",
+        [ROUTE_CREDIT_REJECTED] = " A lead sales rejects gives the rep a lead back: the next one in their pool.",
+        [ROUTE_CREDIT_RETURNED] = " A lead returned to marketing after it was accepted gives the rep a lead back: "
+                                  "the next one in their pool.",
+        [ROUTE_CREDIT_REJECTED | ROUTE_CREDIT_RETURNED] =
+            " A lead sales rejects, or returns to marketing, gives the rep a lead back: the next one in their pool.",
+    };
+    strbuf_puts(b, credit[ri->credit_back & 3]);
+    strbuf_puts(b, " When nobody in the pool can take the lead it stays with the team, unassigned, and the "
+                   "decision says why; a lead is never without an owning team.");
+    flush(x, "", 0);
+}
+
 void contract_explain(const contract *c, strbuf *out)
 {
     explainer x = {.c = c, .out = out};
@@ -1706,6 +1772,7 @@ void contract_explain(const contract *c, strbuf *out)
     explain_sla(&x);
     explain_points(&x);
     explain_reasons(&x);
+    explain_routing(&x);
     explain_tests(&x);
     if (x.para.oom) out->oom = true;
     strbuf_free(&x.para);

@@ -342,6 +342,13 @@ typedef struct gate_def {
     named_expr e;
 } gate_def;
 
+/* A routing rule's condition as written; its route_rule_info (same index)
+ * lives in contract.route_info, contiguous for contract_routing(). */
+typedef struct route_rule_def {
+    named_expr e;
+    bool has_when;       /* false: the rule takes every lead of its team and stage */
+} route_rule_def;
+
 struct contract {
     arena *arena;
     contract_info about;
@@ -384,6 +391,9 @@ struct contract {
     uint32_t reason_count;
     points_info points;
     int32_t point_values[CONTRACT_MAX_SIGNALS];
+    routing_info routing;
+    route_rule_info route_info[CONTRACT_MAX_ROUTE_RULES];
+    route_rule_def route_rules[CONTRACT_MAX_ROUTE_RULES];
 
     identity_info identity;
     bool looks_back;        /* since() or last() is used: history to the retention */
@@ -409,6 +419,7 @@ enum expr_context {
     CTX_GATE,     /* everything */
     CTX_TEMPLATE_EVENT, /* a signal's description: as CTX_SIGNAL */
     CTX_TEMPLATE_LEAD,  /* a context line: as CTX_GATE */
+    CTX_ROUTE,    /* a routing rule: as CTX_FIT (who and where, not what they did) */
 };
 
 /* Resolves names and checks types; `want` is the type the context needs
@@ -472,5 +483,9 @@ void load_context(loader *ld, const ynode *n);
 void load_sla(loader *ld, const ynode *n);
 void load_reasons(loader *ld, const ynode *n);
 void load_tests(loader *ld, const ynode *n);
+/* `routing:` (routing.c): names and shapes first, after the gates; the rules'
+ * conditions are checked and compiled with everything else. */
+void load_routing(loader *ld, const ynode *n);
+void compile_routing(contract *c, errors *errs);
 
 #endif

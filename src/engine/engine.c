@@ -36,7 +36,7 @@ engine *engine_new(const contract *c, const engine_options *opt)
     e->lead_ids = strmap_new();
     e->account_ids = strmap_new();
     if (!e->pool || !e->strings || !e->lead_ids || !e->account_ids) goto fail;
-    if (!dedupe_init(&e->seen, e->opt.dedupe_window)) goto fail;
+    if (!dedupe_init(&e->seen, e->opt.dedupe_window) || !sla_setup(e)) goto fail;
 
     e->field_count = contract_field_count(c);
     size_t fc = e->field_count ? e->field_count : 1;
@@ -98,6 +98,7 @@ void engine_free(engine *e)
     mem_free(e->changed_leads);
     mem_free(e->changed_accounts);
     dedupe_free(&e->seen);
+    sla_teardown(e);
     strmap_free(e->strings);
     strmap_free(e->lead_ids);
     strmap_free(e->account_ids);
@@ -413,6 +414,26 @@ static bool eligible(const lead *l)
     return !l->anonymous && !l->merged && l->stage == 0 && l->status == STATUS_OPEN;
 }
 
+/* The gates in order: the first that holds makes a handoff. */
+static void evaluate_gates(engine *e, const engine_sink *sink, lead *l, const account *a, const event *ev,
+                           const eval_env *env)
+{
+    const contract *c = e->c;
+    /* Nothing the gates read has changed since they last failed: they still fail. */
+    uint32_t account_version = a ? a->version : 0;
+    if (e->gates_monotone && l->settled && l->account_version == account_version) return;
+    size_t fits = contract_fit_count(c);
+    for (size_t f = 0; f < fits; f++) e->fit[f] = program_holds(contract_fit(c, f)->when, env);
+    size_t gates = contract_gate_count(c);
+    for (size_t g = 0; g < gates; g++) {
+        if (!program_holds(contract_gate(c, g)->when, env)) continue;
+        handoff_make(e, sink, l, (uint32_t)g, ev, env);
+        return;
+    }
+    l->settled = true;
+    l->account_version = account_version;
+}
+
 enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink)
 {
     const contract *c = e->c;
@@ -427,11 +448,14 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     if (ev->timestamp < e->newest) e->stats.late++;
     if (ev->timestamp > e->newest) e->newest = ev->timestamp;
     e->stats.applied++;
+    if (!e->opt.external_clock) engine_advance(e, ev->timestamp, sink);
 
     uint32_t index;
     lead *l = identify(e, sink, ev, &index);
     if (!l || !place_in_account(e, l, ev) || !keep_traits(e, l, ev) || !mark_changed(e, index))
         return APPLY_NOMEM;
+    e->cur_index = index;
+    e->clock_nomem = false;
     if (ev->type == EVENT_GROUP && l->account != NO_ACCOUNT && !mark_account_changed(e, l->account))
         return APPLY_NOMEM;
 
@@ -466,22 +490,8 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     if (ev->type == EVENT_TRACK) lifecycle_outcome(e, sink, l, ev);
     if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate))
         handoff_release(e, sink, l, ev->timestamp);
-    if (!eligible(l)) return APPLY_OK;
-    /* Nothing the gates read has changed since they last failed: they still fail. */
-    uint32_t account_version = a ? a->version : 0;
-    if (e->gates_monotone && l->settled && l->account_version == account_version) return APPLY_OK;
-
-    size_t fits = contract_fit_count(c);
-    for (size_t f = 0; f < fits; f++) e->fit[f] = program_holds(contract_fit(c, f)->when, &env);
-    size_t gates = contract_gate_count(c);
-    for (size_t g = 0; g < gates; g++) {
-        if (!program_holds(contract_gate(c, g)->when, &env)) continue;
-        handoff_make(e, sink, l, (uint32_t)g, ev, &env);
-        return APPLY_OK;
-    }
-    l->settled = true;
-    l->account_version = account_version;
-    return APPLY_OK;
+    if (eligible(l)) evaluate_gates(e, sink, l, a, ev, &env);
+    return e->clock_nomem ? APPLY_NOMEM : APPLY_OK; /* a clock that could not start */
 }
 
 /* ---- accounts from a CSV row ----------------------------------------------------- */

@@ -27,6 +27,10 @@ typedef struct engine engine;
 typedef struct engine_options {
     duration_ms dedupe_window; /* how long a messageId is remembered; default 7d */
     uint64_t first_handoff;    /* number of the first handoff; default 1 */
+    /* SLA clocks run on event time (each event first runs the clocks up to
+     * its timestamp), unless the caller drives them with engine_advance()
+     * from a clock of its own, as the server does with the wall clock */
+    bool external_clock;
 } engine_options;
 
 /* Lead status beside the stage; see lifecycle.c for the state diagram. */
@@ -105,6 +109,22 @@ typedef struct outcome {
     double amount;      /* properties.amount; 0 when absent */
 } outcome;
 
+/* An SLA clock that ran out (R7): the receiving team did not touch the lead
+ * (first_touch) or book a meeting (meeting) in the contract's time. */
+enum sla_clock { SLA_FIRST_TOUCH, SLA_MEETING, SLA_CLOCK_COUNT };
+const char *sla_clock_name(enum sla_clock c); /* "first_touch", "meeting" */
+
+typedef struct breach {
+    const char *lead;
+    uint64_t handoff;
+    uint8_t clock;      /* enum sla_clock */
+    time_ms started;    /* when the lead reached the team */
+    time_ms due;        /* when the clock ran out: the breach's time */
+    uint8_t action;     /* enum sla_breach: what the contract says to do */
+    uint32_t stage;     /* the lead's stage and status, unchanged by the breach */
+    uint8_t status;
+} breach;
+
 typedef struct engine_sink {
     void *ctx;
     void (*handoff)(void *ctx, const handoff *h);
@@ -112,6 +132,7 @@ typedef struct engine_sink {
     /* an outcome event for a lead, after the lifecycle has applied it; a
      * rejection with a code the contract does not define is not reported */
     void (*outcome)(void *ctx, const outcome *o);
+    void (*breach)(void *ctx, const breach *b);
     /* a new id (anonymousId, email) now names the lead `lead` */
     void (*alias)(void *ctx, const char *alias, const char *lead);
 } engine_sink;
@@ -121,6 +142,7 @@ typedef struct engine_stats {
     uint64_t late; /* applied after an event with a later timestamp */
     uint64_t leads, accounts;
     uint64_t handoffs, needs_context, released;
+    uint64_t breaches[SLA_CLOCK_COUNT];
     uint64_t *by_gate; /* contract_gate_count() entries, owned by the engine */
 } engine_stats;
 
@@ -133,6 +155,15 @@ enum apply_result { APPLY_OK, APPLY_DUPLICATE, APPLY_NOMEM };
  * lifecycle events that arrive in the stream (accepted, rejected, meeting,
  * opportunity, won, lost). A duplicate messageId changes nothing. */
 enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink);
+
+/* Runs the SLA clocks up to `now`: every clock due before it breaches, in
+ * order of due time, each reported to the sink at its own due time. */
+void engine_advance(engine *e, time_ms now, const engine_sink *sink);
+/* When the next clock runs out; 0 when none is running. */
+time_ms engine_next_due(const engine *e);
+/* A human-readable reason the contract's calendar could not be used (the
+ * engine then counts business time in UTC), or NULL. */
+const char *engine_calendar_problem(const engine *e);
 
 /* Sets an account's firmographics from a row of named values (an accounts
  * CSV, a test's accounts). Unknown column names are ignored. */
@@ -159,7 +190,7 @@ size_t engine_state_bytes(const engine *e);
  * fields), so a store can keep it and a later engine — under this contract or
  * the next version of it — can take it back. Leads and accounts an event
  * touched are listed until engine_clear_changed(). */
-#define ENGINE_STATE_FORMAT 1
+#define ENGINE_STATE_FORMAT 2 /* 2 added the SLA clocks; 1 is still read */
 
 bool engine_export_lead(const engine *e, const char *key, strbuf *out);
 bool engine_export_account(const engine *e, const char *domain, strbuf *out);
@@ -194,5 +225,7 @@ size_t engine_run_golden(const contract *c, const char *path, bool verbose, strb
 void handoff_to_json(const handoff *h, strbuf *out);
 /* Writes a transition as one JSON object (no newline). */
 void transition_to_json(const contract *c, const transition *t, strbuf *out);
+/* Writes an SLA breach as one JSON object (no newline). */
+void breach_to_json(const contract *c, const breach *b, strbuf *out);
 
 #endif

@@ -263,3 +263,20 @@ void transition_to_json(const contract *c, const transition *t, strbuf *out)
     if (t->handoff) strbuf_printf(out, ",\"handoff\":%llu", (unsigned long long)t->handoff);
     strbuf_putc(out, '}');
 }
+
+void breach_to_json(const contract *c, const breach *b, strbuf *out)
+{
+    static const char *const actions[] = {"notify", "reassign", "both"};
+    strbuf_puts(out, "{\"record\":\"sla_breach\",\"lead\":");
+    json_str(out, b->lead);
+    if (b->handoff) strbuf_printf(out, ",\"handoff\":%llu", (unsigned long long)b->handoff);
+    strbuf_printf(out, ",\"clock\":\"%s\",\"started\":", sla_clock_name((enum sla_clock)b->clock));
+    json_time(out, b->started);
+    strbuf_puts(out, ",\"due\":");
+    json_time(out, b->due);
+    strbuf_printf(out, ",\"action\":\"%s\",\"stage\":", b->action < ARRAY_LEN(actions) ? actions[b->action] : "?");
+    json_str(out, contract_stage(c, b->stage)->name);
+    strbuf_puts(out, ",\"owner\":");
+    json_str(out, contract_stage(c, b->stage)->team);
+    strbuf_putc(out, '}');
+}

@@ -36,6 +36,8 @@ typedef struct lead {
     uint32_t account_version; /* the account's version when the gates were evaluated */
     uint64_t handoff;    /* the current handoff's number, 0 when none */
     time_ms cooldown_until;
+    time_ms reached;             /* when the lead last reached the receiving team */
+    time_ms due[SLA_CLOCK_COUNT]; /* a running SLA clock's deadline; 0 when stopped */
     const char *pain, *impact, *question;
     double points;
     time_ms points_at;
@@ -73,6 +75,15 @@ void dedupe_free(dedupe *d);
  * Fails (returns false, *nomem set) only when memory runs out. */
 bool dedupe_seen(dedupe *d, const char *id, size_t len, time_ms now, bool *nomem);
 
+/* A running SLA clock, in the engine's heap ordered by due time. A clock
+ * stopped or restarted leaves its entry behind: popped, it no longer
+ * matches the lead's deadline and is dropped. */
+typedef struct sla_timer {
+    time_ms due;
+    uint32_t lead;
+    uint8_t clock;
+} sla_timer;
+
 struct engine {
     const contract *c;
     engine_options opt;
@@ -89,6 +100,10 @@ struct engine {
     size_t changed_lead_count, changed_lead_cap, changed_account_count, changed_account_cap;
     time_ms newest;
     uint64_t next_handoff;
+    struct calendar *calendar;
+    char calendar_problem[160];
+    sla_timer *timers; /* a binary min-heap on due */
+    size_t timer_count, timer_cap;
     engine_stats stats;
 
     /* slot plans */
@@ -110,6 +125,8 @@ struct engine {
     char (*now_desc)[ENGINE_DESCRIPTION]; /* per signal: this event's description */
     char now_message_id[65];
     lead *cur_lead;
+    uint32_t cur_index;  /* cur_lead's index */
+    bool clock_nomem;    /* an SLA clock could not be registered during this event */
     account *cur_account;
     time_ms now;
 };
@@ -136,6 +153,15 @@ bool is_free_mail(const engine *e, const char *domain, size_t len);
 /* persist.c */
 bool mark_changed(engine *e, uint32_t lead_index);
 bool mark_account_changed(engine *e, uint32_t account_index);
+
+/* sla.c */
+bool sla_setup(engine *e);
+void sla_teardown(engine *e);
+/* Starts both clocks for a lead that reached the receiving team at `at`. */
+bool sla_start(engine *e, lead *l, time_ms at);
+void sla_stop(lead *l, enum sla_clock c);
+/* Re-registers a lead's running clocks (after an import). */
+bool sla_restore(engine *e, uint32_t lead_index);
 
 /* lifecycle.c */
 void lifecycle_change(engine *e, const engine_sink *sink, lead *l, uint32_t to_stage,

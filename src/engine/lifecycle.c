@@ -54,7 +54,12 @@ void lifecycle_change(engine *e, const engine_sink *sink, lead *l, uint32_t to_s
     l->stage = (uint8_t)to_stage;
     l->status = to_status;
     l->settled = false;
-    (void)e;
+    /* the SLA clocks run while the receiving team holds the lead */
+    bool held_before = t.from_status == STATUS_HANDED_OFF || t.from_status == STATUS_ACCEPTED;
+    bool held_now = to_status == STATUS_HANDED_OFF || to_status == STATUS_ACCEPTED;
+    if (!held_before && held_now && !sla_start(e, l, at)) e->clock_nomem = true;
+    if (held_before && !held_now)
+        for (int k = 0; k < SLA_CLOCK_COUNT; k++) sla_stop(l, (enum sla_clock)k);
     if (sink && sink->transition) sink->transition(sink->ctx, &t);
 }
 
@@ -134,6 +139,8 @@ void lifecycle_outcome(engine *e, const engine_sink *sink, lead *l, const event 
             (l->status == STATUS_HANDED_OFF || l->status == STATUS_ACCEPTED))
             lifecycle_change(e, sink, l, l->stage + 1u, STATUS_ACCEPTED, "opportunity created", ev->timestamp);
         break;
+    case OUTCOME_TOUCH: sla_stop(l, SLA_FIRST_TOUCH); break;
+    case OUTCOME_MEETING_BOOKED: sla_stop(l, SLA_MEETING); break;
     case OUTCOME_COUNT: return;
     default: break;
     }

@@ -11,7 +11,8 @@
  *             f64 points, i64 points_at,
  *             u8 names, str name*, u8 hits, (u32 t, u8 name)*,
  *             u8 recent, (u32 t, u8 name, u8 rank, str message_id, str description)*,
- *             u16 fields, (str path, value)*
+ *             u16 fields, (str path, value)*,
+ *             i64 reached, i64 due[first_touch], i64 due[meeting]   (format 2 on)
  *   account = u8 format, str domain, u16 fields, (str path, value)*,
  *             u8 names, str name*, u8 leads, str lead*, u8 hits, (u32 t, u8 name, u8 lead)*
  *   value   = u8 type, then nothing (null) | u8 (bool) | f64 (number) |
@@ -149,6 +150,8 @@ bool engine_export_lead(const engine *e, const char *key, strbuf *out)
         put_str(out, r->description);
     }
     put_fields(out, e, l->fields, e->lead_slot);
+    put_uint(out, (uint64_t)l->reached, 8);
+    for (int k = 0; k < SLA_CLOCK_COUNT; k++) put_uint(out, (uint64_t)l->due[k], 8);
     return !out->oom;
 }
 
@@ -314,7 +317,8 @@ bool engine_import_lead(engine *e, const void *blob, size_t len)
 {
     const contract *c = e->c;
     reader r = {blob, (const unsigned char *)blob + len, false};
-    if (get_uint(&r, 1) != ENGINE_STATE_FORMAT) return false;
+    uint64_t format = get_uint(&r, 1);
+    if (format != 1 && format != ENGINE_STATE_FORMAT) return false;
     size_t n;
     const char *key = get_str(&r, &n);
     if (!key || r.bad) return false;
@@ -381,8 +385,12 @@ bool engine_import_lead(engine *e, const void *blob, size_t len)
         l->recent[l->recent_count++] = a;
     }
     if (!get_fields(e, &r, l->fields, e->lead_slot)) return false;
+    if (format >= 2) {
+        l->reached = (time_ms)get_uint(&r, 8);
+        for (int k = 0; k < SLA_CLOCK_COUNT; k++) l->due[k] = (time_ms)get_uint(&r, 8);
+    }
     l->settled = false;
-    return !r.bad;
+    return !r.bad && sla_restore(e, index);
 }
 
 bool engine_import_account(engine *e, const void *blob, size_t len)

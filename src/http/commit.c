@@ -134,6 +134,37 @@ static void record_change(void *ctx, const transition *t)
     notify_change(r, t);
 }
 
+/* A breach goes on the lead's timeline (its stage and status unchanged) and
+ * to the webhooks. */
+static void record_breach(void *ctx, const breach *b)
+{
+    recorder *r = ctx;
+    server *s = r->s;
+    const contract *c = s->contract;
+    char due[40], cause[96];
+    time_format(b->due, due, sizeof due);
+    snprintf(cause, sizeof cause, "sla breached: %s due %s", sla_clock_name((enum sla_clock)b->clock), due);
+    const char *stage = contract_stage(c, b->stage)->name, *status = lead_status_name((enum lead_status)b->status);
+    store_change row = {
+        .lead = b->lead,
+        .handoff = b->handoff,
+        .at = b->due,
+        .from_stage = stage,
+        .from_status = status,
+        .to_stage = stage,
+        .to_status = status,
+        .owner = contract_stage(c, b->stage)->team,
+        .cause = cause,
+        .actor = "engine",
+    };
+    if (s->store->ops->put_change(s->store, &row) != STORE_OK) r->failed = true;
+    if (!s->webhooks) return;
+    strbuf_reset(&s->scratch);
+    breach_to_json(c, b, &s->scratch);
+    if (s->scratch.oom) r->failed = true;
+    else notify(r, WEBHOOK_SLA_BREACHED, s->scratch.data, b->due);
+}
+
 static void record_alias(void *ctx, const char *alias, const char *lead)
 {
     recorder *r = ctx;
@@ -166,7 +197,7 @@ static bool load_seen(void *ctx, const char *message_id, time_ms at)
 /* A fresh engine for the current contract, holding the store's state. */
 static engine *engine_from_store(server *s)
 {
-    engine_options eo = {.dedupe_window = s->opt.dedupe_window};
+    engine_options eo = {.dedupe_window = s->opt.dedupe_window, .external_clock = true};
     char next[32];
     if (s->store->ops->get_meta(s->store, "next_handoff", next, sizeof next) == STORE_OK)
         eo.first_handoff = strtoull(next, NULL, 10);
@@ -386,10 +417,17 @@ static void run_group(server *s, job *jobs)
     store *st = s->store;
     time_ms now = wall_clock();
     recorder rec = {.s = s};
-    engine_sink sink = {.ctx = &rec, .handoff = record_handoff, .transition = record_change, .alias = record_alias};
+    engine_sink sink = {.ctx = &rec,
+                        .handoff = record_handoff,
+                        .transition = record_change,
+                        .alias = record_alias,
+                        .breach = record_breach};
     uint64_t events = 0;
     pthread_mutex_lock(&s->engine_lock); /* the engine and contract may not be swapped meanwhile */
     int r = st->ops->begin(st);
+    /* the SLA clocks run on the wall clock, first, so a touch logged in this
+     * group after its deadline is a breach and then a touch */
+    if (r == STORE_OK) engine_advance(s->engine, now, &sink);
     for (job *j = jobs; r == STORE_OK && j; j = j->next) {
         if (j->accounts_csv) process_accounts(s, j);
         for (size_t i = 0; i < j->count && !st->failed && !rec.failed; i++) {
@@ -450,17 +488,37 @@ static void prune_when_due(server *s)
     }
 }
 
+/* When the next SLA clock runs out; 0 when none runs. */
+static time_ms next_due(server *s)
+{
+    pthread_mutex_lock(&s->engine_lock);
+    time_ms due = engine_next_due(s->engine);
+    pthread_mutex_unlock(&s->engine_lock);
+    return due;
+}
+
 static void *committer_main(void *arg)
 {
     server *s = arg;
     for (;;) {
+        time_ms due = next_due(s);
         pthread_mutex_lock(&s->lock);
-        while (!s->head && !s->stopping && !atomic_load(&s->reload)) pthread_cond_wait(&s->work, &s->lock);
+        /* waits for work, or for the next SLA deadline: a timer, since a
+         * breach is due at a time, not after an event */
+        while (!s->head && !s->stopping && !atomic_load(&s->reload) && (!due || wall_clock() <= due)) {
+            if (!due) {
+                pthread_cond_wait(&s->work, &s->lock);
+                continue;
+            }
+            struct timespec ts = {.tv_sec = (due + 1) / MS_PER_SECOND, .tv_nsec = (long)((due + 1) % MS_PER_SECOND) * 1000000L};
+            pthread_cond_timedwait(&s->work, &s->lock, &ts);
+        }
         job *jobs = s->head;
         s->head = s->tail = NULL;
         bool stop = s->stopping && !jobs;
         pthread_mutex_unlock(&s->lock);
         if (atomic_exchange(&s->reload, false)) reload_from_file(s);
+        if (!jobs && !stop && due && wall_clock() > due) run_group(s, NULL); /* only clocks ran out */
         if (jobs) {
             run_group(s, jobs);
             pthread_mutex_lock(&s->lock);

@@ -713,6 +713,11 @@ static enum MHD_Result metrics(server *s, struct MHD_Connection *c)
     for (size_t g = 0; g < contract_gate_count(s->contract); g++)
         strbuf_printf(&b, "baton_handoffs_total{gate=\"%s\"} %llu\n", contract_gate(s->contract, g)->name,
                       (unsigned long long)st->by_gate[g]);
+    strbuf_puts(&b, "# HELP baton_sla_breaches_total SLA clocks that ran out since start (R7).\n"
+                    "# TYPE baton_sla_breaches_total counter\n");
+    for (int k = 0; k < SLA_CLOCK_COUNT; k++)
+        strbuf_printf(&b, "baton_sla_breaches_total{clock=\"%s\"} %llu\n", sla_clock_name((enum sla_clock)k),
+                      (unsigned long long)st->breaches[k]);
     pthread_mutex_unlock(&s->engine_lock);
     enum MHD_Result r = b.oom ? MHD_NO : answer(c, MHD_HTTP_OK, "text/plain; version=0.0.4", b.data, b.len);
     strbuf_free(&b);

@@ -113,16 +113,24 @@ sqlite3 "$DB" "SELECT state, count(*) FROM outbox GROUP BY state" > "$TMP/states
 if [ "$(cat "$TMP/states")" = "delivered|5" ]; then ok; else bad "outbox states: $(cat "$TMP/states")"; fi
 
 # 5. Every kind of event, when subscribed to all: a handoff also moves the
-# lead to the development stage.
+# lead to the development stage, and, made on 5 October and never touched,
+# it is long past both SLA deadlines on the server's wall clock.
 start_receiver 0
 start_server --webhook "$hook" --webhook-backoff 20ms
 fast_track fu 6
 : > "$TMP/seen"
-for i in 1 2; do next; echo "$got" >> "$TMP/seen"; done
+for i in 1 2 3 4; do next; echo "${got#ok [0-9]* }" >> "$TMP/seen"; done
 stop_server
 stop_receiver
-if grep -q '^ok [0-9]* handoff.created$' "$TMP/seen" && grep -q '^ok [0-9]* lead.stage_changed$' "$TMP/seen"; then ok
-else bad "a handoff sends handoff.created and lead.stage_changed: $(cat "$TMP/seen")"; fi
+sort "$TMP/seen" > "$TMP/seen.sorted"
+printf 'handoff.created\nlead.stage_changed\nsla.breached\nsla.breached\n' > "$TMP/want"
+if cmp -s "$TMP/seen.sorted" "$TMP/want"; then ok; else bad "events of one handoff: $(cat "$TMP/seen.sorted")"; fi
+sqlite3 "$DB" "SELECT json_extract(data, '$.clock') || ' ' || json_extract(data, '$.due') FROM outbox
+               WHERE type = 'sla.breached' ORDER BY 1" > "$TMP/breaches"
+printf 'first_touch 2026-10-05T17:00:00Z\nmeeting 2026-10-19T21:00:00Z\n' > "$TMP/want"
+if cmp -s "$TMP/breaches" "$TMP/want"; then ok; else bad "the breaches' deadlines: $(cat "$TMP/breaches")"; fi
+sqlite3 "$DB" "SELECT cause FROM timeline WHERE lead = 'fu' AND cause LIKE 'sla%' ORDER BY at" > "$TMP/causes"
+if grep -q '^sla breached: first_touch due 2026-10-05T17:00:00Z$' "$TMP/causes"; then ok; else bad "the timeline: $(cat "$TMP/causes")"; fi
 
 # 6. Usage errors.
 run serve --contract "$C" --db "$DB" --webhook ftp://x

@@ -25,6 +25,8 @@ typedef struct scenario {
     unsigned transition_count;
     char outcomes[SCENARIO_MAX][128]; /* "kind handoff reason amount" */
     unsigned outcome_count;
+    char breaches[SCENARIO_MAX][160]; /* "lead clock started due" */
+    unsigned breach_count;
     unsigned duplicates;
 } scenario;
 
@@ -64,6 +66,17 @@ static void scenario_on_outcome(void *ctx, const outcome *o)
     snprintf(s->outcomes[s->outcome_count++], sizeof s->outcomes[0], "%s %llu %s %.0f",
              outcome_kind_name((enum outcome_kind)o->kind), (unsigned long long)o->handoff,
              o->reason ? o->reason : "-", o->amount);
+}
+
+static void scenario_on_breach(void *ctx, const breach *b)
+{
+    scenario *s = ctx;
+    assert_true(s->breach_count < SCENARIO_MAX);
+    char started[40], due[40];
+    time_format(b->started, started, sizeof started);
+    time_format(b->due, due, sizeof due);
+    snprintf(s->breaches[s->breach_count++], sizeof s->breaches[0], "%s %s %s %s", b->lead,
+             sla_clock_name((enum sla_clock)b->clock), started, due);
 }
 
 /* Starts a scenario on the example contract (or another under the source tree). */
@@ -119,7 +132,7 @@ static enum apply_result scenario_event(scenario *s, const char *json)
     decode_error err;
     if (!decoder_decode(s->d, copy, strlen(copy), &ev, &err)) fail_msg("refused: %s\n  %s", err.what, json);
     engine_sink sink = {.ctx = s, .handoff = scenario_on_handoff, .transition = scenario_on_transition,
-                        .outcome = scenario_on_outcome};
+                        .outcome = scenario_on_outcome, .breach = scenario_on_breach};
     enum apply_result r = engine_apply(s->e, &ev, &sink);
     free(copy);
     if (r == APPLY_DUPLICATE) s->duplicates++;

@@ -362,6 +362,82 @@ static void test_outcomes_reach_the_sink(void **state)
     scenario_free(s);
 }
 
+/* R7: the SLA clocks run in the contract's business time (America/New_York,
+ * 09:00-17:00, Monday to Friday). A fast-track at Friday 16:30 EDT must be
+ * touched within 4 business hours: half an hour on Friday and three and a
+ * half on Monday, so by Monday 12:30 EDT. A meeting is due by the close of
+ * the 10th business day after the Friday: Friday 23 October, 17:00 EDT. */
+static void test_R7_sla_clocks_in_business_time(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    scenario_account(s, ACME);
+    known_lead(s, "ana", "2026-10-09T20:00:00Z", true);
+    known_lead(s, "bo", "2026-10-09T20:00:00Z", true);
+    page(s, "ana", "p1", "2026-10-09T20:30:00Z", "pricing", 185);
+    page(s, "bo", "p2", "2026-10-09T20:30:00Z", "pricing", 185);
+    assert_int_equal(s->handoff_count, 2);
+    /* ana is touched at the last moment allowed; bo is not touched at all */
+    track(s, "ana", "t1", "2026-10-12T16:30:00Z", "First Touch", NULL);
+    assert_int_equal(s->breach_count, 0);
+    track(s, "ana", "x1", "2026-10-12T16:30:01Z", "Email Opened", NULL);
+    assert_int_equal(s->breach_count, 1);
+    assert_string_equal(s->breaches[0], "bo first_touch 2026-10-09T20:30:00Z 2026-10-12T16:30:00Z");
+    /* bo books a meeting in time; ana's runs out at 21:00 UTC on the 23rd */
+    track(s, "bo", "b1", "2026-10-22T15:00:00Z", "Meeting Booked", NULL);
+    track(s, "bo", "x2", "2026-10-23T21:00:00Z", "Email Opened", NULL);
+    assert_int_equal(s->breach_count, 1);
+    track(s, "bo", "x3", "2026-10-26T12:00:00Z", "Email Opened", NULL);
+    assert_int_equal(s->breach_count, 2);
+    assert_string_equal(s->breaches[1], "ana meeting 2026-10-09T20:30:00Z 2026-10-23T21:00:00Z");
+    /* the clocks are spent: nothing breaches twice */
+    track(s, "bo", "x4", "2026-12-26T12:00:00Z", "Email Opened", NULL);
+    assert_int_equal(s->breach_count, 2);
+    assert_int_equal(engine_get_stats(s->e)->breaches[SLA_FIRST_TOUCH], 1);
+    assert_int_equal(engine_get_stats(s->e)->breaches[SLA_MEETING], 1);
+    scenario_free(s);
+}
+
+/* A rejection stops the clocks: a lead sales sent back cannot breach. */
+static void test_R7_rejection_stops_the_clocks(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    scenario_account(s, ACME);
+    known_lead(s, "oz", "2026-10-01T09:00:00Z", true);
+    track(s, "oz", "m1", "2026-10-01T14:00:00Z", "Demo Requested", NULL);
+    assert_int_equal(s->handoff_count, 1);
+    track(s, "oz", "x1", "2026-10-01T15:00:00Z", "Handoff Rejected", "\"reason\":\"wrong_timing\"");
+    track(s, "oz", "x2", "2026-11-30T15:00:00Z", "Email Opened", NULL);
+    assert_int_equal(s->breach_count, 0);
+    scenario_free(s);
+}
+
+/* The clocks survive a restart: a lead's state carries its deadlines, and
+ * an engine that imports it breaches on time. */
+static void test_R7_clocks_survive_export_and_import(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    scenario_account(s, ACME);
+    known_lead(s, "bo", "2026-10-09T20:00:00Z", true);
+    page(s, "bo", "p2", "2026-10-09T20:30:00Z", "pricing", 185);
+    strbuf blob;
+    strbuf_init(&blob);
+    assert_true(engine_export_lead(s->e, "bo", &blob));
+    engine *fresh = engine_new(s->c, NULL);
+    assert_non_null(fresh);
+    assert_true(engine_import_lead(fresh, blob.data, blob.len));
+    assert_int_equal(engine_next_due(fresh), at("2026-10-12T16:30:00Z"));
+    engine_free(s->e);
+    s->e = fresh;
+    track(s, "bo", "x1", "2026-10-13T12:00:00Z", "Email Opened", NULL);
+    assert_int_equal(s->breach_count, 1);
+    assert_string_equal(s->breaches[0], "bo first_touch 2026-10-09T20:30:00Z 2026-10-12T16:30:00Z");
+    strbuf_free(&blob);
+    scenario_free(s);
+}
+
 static void test_R12_already_customer_is_suppressed(void **state)
 {
     (void)state;
@@ -487,6 +563,9 @@ int main(void)
         cmocka_unit_test(test_R12_intent_15_days_old_is_not_recent),
         cmocka_unit_test(test_R12_wrong_timing_cools_down),
         cmocka_unit_test(test_outcomes_reach_the_sink),
+        cmocka_unit_test(test_R7_sla_clocks_in_business_time),
+        cmocka_unit_test(test_R7_rejection_stops_the_clocks),
+        cmocka_unit_test(test_R7_clocks_survive_export_and_import),
         cmocka_unit_test(test_R12_already_customer_is_suppressed),
         cmocka_unit_test(test_duplicate_message_counts_once),
         cmocka_unit_test(test_three_people_add_up_at_the_account),
