@@ -39,6 +39,8 @@ int cmd_simulate(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_report(int argc, char **argv); extern const char cmd_report_usage[]; /* report.c */
+int cmd_diff(int argc, char **argv); extern const char cmd_diff_usage[]; /* diff.c */
 int cmd_route(int argc, char **argv); extern const char cmd_route_usage[]; /* route.c */
 
 #endif

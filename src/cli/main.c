@@ -18,6 +18,7 @@ static const command commands[] = {
      "  -h, --help      this text\n"
      "\n"
      "Exit status: 0 all valid, 1 some file invalid, 2 usage, 3 a file unreadable.\n"},
+    {"diff", cmd_diff, "replay history under two contracts and show which handoffs move", cmd_diff_usage},
     {"explain", cmd_explain, "the contract in plain words, for the people who sign it",
      "usage: baton explain FILE\n"
      "\n"
@@ -41,6 +42,7 @@ static const command commands[] = {
      "  --contract FILE        the contract (required)\n"
      "  --accounts CSV         firmographics: a header with domain and any of name,\n"
      "                         industry, employees, revenue, country, segment, status, owner\n"
+     "  --reps CSV             route each handoff to a rep (docs/routing.md)\n"
      "  --format json|csv|table  output form (default json, one object per line)\n"
      "  --timeline             also print every stage and status change (json only)\n"
      "  --input jsonl|csv      the input form, when the file name does not say it\n"
@@ -50,6 +52,7 @@ static const command commands[] = {
      "  -h, --help             this text\n"
      "\n"
      "Exit status: 0 done, 1 the contract is invalid, 2 usage, 3 an input unreadable.\n"},
+    {"report", cmd_report, "the monthly review: figures, why meetings are missed, what to tighten", cmd_report_usage},
     {"route", cmd_route, "where a lead would go inside the receiving team, and why", cmd_route_usage},
     {"serve", cmd_serve, "run the server: Segment ingest, the sales API, health and metrics",
      "usage: baton serve --contract FILE [--db FILE] [--listen HOST:PORT]\n"

@@ -266,6 +266,8 @@ static bool replay_csv(replay *r, FILE *in, const char *name, const engine_sink 
     return ok || r->code == EXIT_OK;
 }
 
+int cli_load_reps(router *r, const char *path); /* route.c */
+
 /* Loads an accounts CSV: a header with at least `domain`. */
 int cli_load_accounts(engine *e, const char *path);
 
@@ -317,7 +319,7 @@ static void summary(replay *r)
 
 int cmd_replay(int argc, char **argv)
 {
-    const char *contract_path = NULL, *accounts = NULL, *input_format = NULL;
+    const char *contract_path = NULL, *accounts = NULL, *input_format = NULL, *reps = NULL;
     replay r = {.format = FORMAT_JSON};
     engine_options opt = {0};
     duration_ms lateness = 0;
@@ -330,6 +332,9 @@ int cmd_replay(int argc, char **argv)
             break;
         } else if (strcmp(a, "--contract") == 0 && v) {
             contract_path = v;
+            first++;
+        } else if (strcmp(a, "--reps") == 0 && v) {
+            reps = v;
             first++;
         } else if (strcmp(a, "--accounts") == 0 && v) {
             accounts = v;
@@ -367,6 +372,14 @@ int cmd_replay(int argc, char **argv)
     contract *c = cli_load_contract(contract_path, false, &code);
     if (!c) return code;
     r.c = c;
+    if (reps) {
+        if (!(opt.router = route_new(&contract_about(c)->calendar))) {
+            fprintf(stderr, "baton replay: out of memory\n");
+            code = EXIT_INTERNAL;
+            goto done;
+        }
+        if ((code = cli_load_reps(opt.router, reps)) != EXIT_OK) goto done;
+    }
     r.e = engine_new(c, &opt);
     r.d = decoder_new(c);
     strbuf_init(&r.line);
@@ -416,6 +429,7 @@ done:
     mem_free(r.scratch);
     decoder_free(r.d);
     engine_free(r.e);
+    route_free(opt.router);
     contract_free(c);
     return code;
 }

@@ -197,7 +197,9 @@ static void report_rep_row(void *ctx, uint64_t line, const char *why)
     fprintf(stderr, "%s:%llu: %s\n", rf->path, (unsigned long long)line, why);
 }
 
-static int read_reps(router *r, const char *path)
+/* Loads a reps CSV into a router; used by route and replay. */
+int cli_load_reps(router *r, const char *path);
+int cli_load_reps(router *r, const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -298,7 +300,7 @@ int cmd_route(int argc, char **argv)
         code = EXIT_INTERNAL;
         goto done;
     }
-    if ((code = read_reps(r, a.reps)) != EXIT_OK) goto done;
+    if ((code = cli_load_reps(r, a.reps)) != EXIT_OK) goto done;
     if ((code = read_lead(&in, a.lead)) != EXIT_OK) goto done;
     if (a.accounts && (code = read_account(&in, a.accounts)) != EXIT_OK) goto done;
 

@@ -254,6 +254,9 @@ void load_routing(loader *ld, const ynode *n)
 
 void compile_routing(contract *c, errors *errs)
 {
+    /* the engine keeps each account's owner only when a field names it */
+    if (c->routing.account_owner == ROUTE_OWNER_FIRST)
+        contract_field_slot(c, "account.owner", SCOPE_ACCOUNT, VAL_STR, false);
     for (size_t i = 0; i < c->routing.rule_count; i++) {
         route_rule_def *r = &c->route_rules[i];
         if (!r->e.when.root) continue;

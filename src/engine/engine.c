@@ -45,10 +45,11 @@ engine *engine_new(const contract *c, const engine_options *opt)
     e->fields = arena_zalloc(e->pool, fc * sizeof *e->fields);
     if (!e->lead_slot || !e->account_slot || !e->fields) goto fail;
     e->slot_lead_id = e->slot_lead_stage = e->slot_lead_owner = e->slot_lead_status = -1;
-    e->slot_account_domain = -1;
+    e->slot_account_domain = e->slot_account_owner = -1;
     for (size_t i = 0; i < e->field_count; i++) {
         const field_info *f = contract_field(c, i);
         e->lead_slot[i] = e->account_slot[i] = UINT32_MAX;
+        if (strcmp(f->path, "account.owner") == 0) e->slot_account_owner = (int32_t)i;
         if (strcmp(f->path, "lead.id") == 0) e->slot_lead_id = (int32_t)i;
         else if (strcmp(f->path, "lead.stage") == 0) e->slot_lead_stage = (int32_t)i;
         else if (strcmp(f->path, "lead.owner") == 0) e->slot_lead_owner = (int32_t)i;

@@ -14,6 +14,7 @@
 
 #include "contract/contract.h"
 #include "ingest/ingest.h"
+#include "route/route.h"
 
 /* Named caps on state that grows from input. */
 #define LEAD_MAX_HITS 32        /* signal hits remembered per lead */
@@ -31,6 +32,10 @@ typedef struct engine_options {
      * its timestamp), unless the caller drives them with engine_advance()
      * from a clock of its own, as the server does with the wall clock */
     bool external_clock;
+    /* picks the rep who owns each handoff (the contract's routing:); NULL:
+     * handoffs go to the receiving team, unassigned. Borrowed, and used
+     * only by the engine while it lives. */
+    router *router;
 } engine_options;
 
 /* Lead status beside the stage; see lifecycle.c for the state diagram. */
@@ -72,6 +77,7 @@ typedef struct handoff {
     const bool *fit;            /* per fit predicate */
     const value *fields;        /* all field slots at decision time */
     const value *terms;         /* the gate's terms' values, gate_info.terms order */
+    const route_decision *route; /* the rep chosen and why; NULL without a router or while held */
 } handoff;
 
 /* A change of stage or status, with its cause. */

@@ -125,6 +125,23 @@ void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, co
         source[len] = '\0';
         h.source = source;
     }
+    route_decision route;
+    if (ready && e->opt.router) {
+        const value *owner = e->slot_account_owner >= 0 ? &env->fields[e->slot_account_owner] : NULL;
+        char owner_id[128] = "";
+        if (owner && owner->type == VAL_STR)
+            snprintf(owner_id, sizeof owner_id, "%.*s", (int)owner->as.str.len, owner->as.str.s);
+        route_request req = {
+            .team = g->team,
+            .stage = (int32_t)g->stage,
+            .env = env,
+            .account_owner = owner_id[0] ? owner_id : NULL,
+            .now = ev->timestamp,
+        };
+        route_assign(e->opt.router, e->c, &req, &route);
+        l->rep = route.rep ? pool_intern(e, route.rep, strlen(route.rep)) : NULL;
+        h.route = &route;
+    }
     if (sink && sink->handoff) sink->handoff(sink->ctx, &h);
     char cause[96];
     snprintf(cause, sizeof cause, "gate %s", g->name);
@@ -243,7 +260,12 @@ void handoff_to_json(const handoff *h, strbuf *out)
         value_to_json(&h->terms[t], out);
         strbuf_putc(out, '}');
     }
-    strbuf_puts(out, "]}}");
+    strbuf_puts(out, "]}");
+    if (h->route) {
+        strbuf_puts(out, ",\"route\":");
+        route_decision_to_json(h->route, out);
+    }
+    strbuf_putc(out, '}');
 }
 
 void transition_to_json(const contract *c, const transition *t, strbuf *out)

@@ -39,6 +39,7 @@ typedef struct lead {
     time_ms reached;             /* when the lead last reached the receiving team */
     time_ms due[SLA_CLOCK_COUNT]; /* a running SLA clock's deadline; 0 when stopped */
     const char *pain, *impact, *question;
+    const char *rep;             /* the rep who holds the lead's open handoff, or NULL */
     double points;
     time_ms points_at;
     value *fields;       /* the contract's lead-scope slots, in lead_slot order */
@@ -111,6 +112,7 @@ struct engine {
     uint32_t *lead_slot, *account_slot; /* per field: index in lead/account fields, or UINT32_MAX */
     uint32_t lead_slot_count, account_slot_count;
     int32_t slot_lead_id, slot_lead_stage, slot_lead_owner, slot_lead_status, slot_account_domain;
+    int32_t slot_account_owner; /* "account.owner" when the contract reads or routes by it, else -1 */
     uint32_t *kind_of;    /* per signal */
     uint8_t *rank_of;     /* per signal: how much its actions say */
     duration_ms history; /* hits older than this are dropped first (contract_info.history) */

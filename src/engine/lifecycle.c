@@ -85,6 +85,14 @@ static const char *const outcome_events[OUTCOME_COUNT] = {
     [OUTCOME_WON] = "Deal Won",                  [OUTCOME_LOST] = "Deal Lost",
 };
 
+/* The rep who held the lead is free of it; the contract's fairness policy
+ * decides whether the rep is owed one. */
+static void release_rep(engine *e, lead *l, enum route_close how)
+{
+    if (e->opt.router && l->rep) route_release(e->opt.router, e->c, l->rep, how);
+    l->rep = NULL;
+}
+
 /* A rejection: the reason's policy sends the lead back, suppresses it or
  * keeps it with the team for another owner. False when the code is unknown
  * (the API refuses those up front; from a CRM they change nothing). */
@@ -98,6 +106,7 @@ static bool lifecycle_reject(engine *e, const engine_sink *sink, lead *l, const 
     if (r < 0) return false;
     const reason_info *reason = *out = contract_reason(e->c, (size_t)r);
     if (l->status != STATUS_HANDED_OFF && l->status != STATUS_ACCEPTED) return true;
+    release_rep(e, l, l->status == STATUS_ACCEPTED ? ROUTE_RETURNED : ROUTE_REJECTED);
     char cause[96];
     snprintf(cause, sizeof cause, "rejected: %s", reason->code);
     switch (reason->action) {
@@ -140,6 +149,8 @@ void lifecycle_outcome(engine *e, const engine_sink *sink, lead *l, const event 
             lifecycle_change(e, sink, l, l->stage + 1u, STATUS_ACCEPTED, "opportunity created", ev->timestamp);
         break;
     case OUTCOME_TOUCH: sla_stop(l, SLA_FIRST_TOUCH); break;
+    case OUTCOME_WON:
+    case OUTCOME_LOST: release_rep(e, l, ROUTE_WORKED); break;
     case OUTCOME_MEETING_BOOKED: sla_stop(l, SLA_MEETING); break;
     case OUTCOME_COUNT: return;
     default: break;

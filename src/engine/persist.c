@@ -12,7 +12,7 @@
  *             u8 names, str name*, u8 hits, (u32 t, u8 name)*,
  *             u8 recent, (u32 t, u8 name, u8 rank, str message_id, str description)*,
  *             u16 fields, (str path, value)*,
- *             i64 reached, i64 due[first_touch], i64 due[meeting]   (format 2 on)
+ *             i64 reached, i64 due[first_touch], i64 due[meeting], str rep   (format 2 on)
  *   account = u8 format, str domain, u16 fields, (str path, value)*,
  *             u8 names, str name*, u8 leads, str lead*, u8 hits, (u32 t, u8 name, u8 lead)*
  *   value   = u8 type, then nothing (null) | u8 (bool) | f64 (number) |
@@ -152,6 +152,7 @@ bool engine_export_lead(const engine *e, const char *key, strbuf *out)
     put_fields(out, e, l->fields, e->lead_slot);
     put_uint(out, (uint64_t)l->reached, 8);
     for (int k = 0; k < SLA_CLOCK_COUNT; k++) put_uint(out, (uint64_t)l->due[k], 8);
+    put_str(out, l->rep);
     return !out->oom;
 }
 
@@ -388,6 +389,7 @@ bool engine_import_lead(engine *e, const void *blob, size_t len)
     if (format >= 2) {
         l->reached = (time_ms)get_uint(&r, 8);
         for (int k = 0; k < SLA_CLOCK_COUNT; k++) l->due[k] = (time_ms)get_uint(&r, 8);
+        l->rep = copy_str(e, &r, ENGINE_MAX_TEXT);
     }
     l->settled = false;
     return !r.bad && sla_restore(e, index);

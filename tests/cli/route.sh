@@ -61,6 +61,25 @@ run route --contract "$C" --reps "$R" --stage nurtur "$TMP/de.json"
 expect_code 2 "unknown stage"
 run route --contract "$C" --reps "$R" --at yesterday "$TMP/de.json"
 expect_code 2 "bad time"
+# replay --reps: every handoff that reaches a team names its rep and why.
+# A fast-track goes to sales: an owned account's lead to its owner (an AE),
+# another to the AE team's rotation.
+cat > "$TMP/owned.jsonl" <<'JSONL'
+{"type":"group","userId":"u1","groupId":"northwind.example","traits":{"domain":"northwind.example","industry":"software","employees":450,"country":"US","owner":"ae-gil"},"timestamp":"2026-10-06T14:00:00Z","messageId":"g1"}
+{"type":"identify","userId":"u1","traits":{"email":"u1@northwind.example","pain":"manual triage","impact":"lost deals"},"timestamp":"2026-10-06T14:01:00Z","messageId":"i1"}
+{"type":"page","userId":"u1","category":"pricing","properties":{"seconds":185},"timestamp":"2026-10-06T14:03:00Z","messageId":"p1"}
+{"type":"group","userId":"u2","groupId":"initech.example","traits":{"domain":"initech.example","industry":"software","employees":450,"country":"US"},"timestamp":"2026-10-06T15:00:00Z","messageId":"g2"}
+{"type":"identify","userId":"u2","traits":{"email":"u2@initech.example","pain":"manual triage","impact":"lost deals"},"timestamp":"2026-10-06T15:01:00Z","messageId":"i2"}
+{"type":"page","userId":"u2","category":"pricing","properties":{"seconds":185},"timestamp":"2026-10-06T15:03:00Z","messageId":"p2"}
+JSONL
+run replay --contract "$C" --reps "$R" "$TMP/owned.jsonl"
+expect_code 0 "replay with reps"
+expect_out '"lead":"u1"' "u1 handed off"
+expect_out '"route":{"at":"2026-10-06T14:03:00Z","rep":"ae-gil","team":"ae","territory":null,"via":"account_owner"' "the owner takes the owned account's lead"
+if grep '"lead":"u2"' "$TMP/out" | grep -q '"rep":"ae-' ; then ok; else bad "u2 goes to a rep of the pool"; fi
+run replay --contract "$C" --reps "$TMP/none.csv" "$TMP/owned.jsonl"
+expect_code 3 "replay: reps unreadable"
+
 run route --help
 expect_code 0 "help"
 expect_out "usage: baton route --contract FILE --reps CSV" "usage text"
