@@ -249,6 +249,19 @@ void handoff_to_json(const handoff *h, strbuf *out)
         }
         strbuf_puts(out, "}}");
     }
+    /* the lead's and account's attributes as they stood: what reviews of
+     * rejected handoffs separate on (docs/reports.md) */
+    strbuf_puts(out, "},\"fields\":{");
+    bool first_field = true;
+    for (size_t i = 0; i < contract_field_count(c); i++) {
+        const field_info *f = contract_field(c, i);
+        if ((f->scope != SCOPE_LEAD && f->scope != SCOPE_ACCOUNT) || h->fields[i].type == VAL_NULL) continue;
+        if (!first_field) strbuf_putc(out, ',');
+        first_field = false;
+        json_str(out, f->path);
+        strbuf_putc(out, ':');
+        value_to_json(&h->fields[i], out);
+    }
     strbuf_puts(out, "},\"explanation\":{\"when\":");
     json_str(out, g->source);
     strbuf_puts(out, ",\"terms\":[");

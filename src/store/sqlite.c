@@ -245,6 +245,8 @@ static const char *const migrations[] = {
     X(PUT_TOKEN, "INSERT INTO tokens (digest, role, name, created) VALUES (?1, ?2, ?3, ?4)"        \
                  " ON CONFLICT (digest) DO NOTHING")                                               \
     X(FIND_TOKEN, "SELECT role FROM tokens WHERE digest = ?1")                                     \
+    X(EACH_EVENT, "SELECT message_id, lead, type, name, at, received, body FROM events"             \
+                  " WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR name = ?3) ORDER BY seq")      \
     X(PRUNE_EVENTS, "DELETE FROM events WHERE received < ?1")                                      \
     X(PUT_WEBHOOK, "INSERT INTO outbox (endpoint, type, data, created, next_at)"                   \
                    " VALUES (?1, ?2, ?3, ?4, ?4)")                                                 \
@@ -902,6 +904,33 @@ done:
     return rc;
 }
 
+static int sqlite_each_event(store *base, time_ms since, time_ms until, const char *name, store_event_fn fn,
+                             void *ctx)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_EACH_EVENT];
+    if ((bind_int(st, 1, since) | bind_int(st, 2, until) | bind_text(st, 3, name)) != SQLITE_OK)
+        return statement_failed(s, st, "each_event", false);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        store_event e = {
+            .message_id = (const char *)sqlite3_column_text(st, 0),
+            .lead = (const char *)sqlite3_column_text(st, 1),
+            .type = (const char *)sqlite3_column_text(st, 2),
+            .name = (const char *)sqlite3_column_text(st, 3),
+            .at = sqlite3_column_int64(st, 4),
+            .received = sqlite3_column_int64(st, 5),
+            .body = (const char *)sqlite3_column_text(st, 6),
+            .body_len = (size_t)sqlite3_column_bytes(st, 6),
+        };
+        if (!fn(ctx, &e)) break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) return statement_failed(s, st, "each_event", false);
+    sqlite3_reset(st);
+    return STORE_OK;
+}
+
 static int sqlite_prune_events(store *base, time_ms before, uint64_t *removed)
 {
     sqlite_store *s = from(base);
@@ -1048,6 +1077,7 @@ static const store_ops sqlite_ops = {
     .timeline = sqlite_timeline,
     .put_token = sqlite_put_token,
     .find_token = sqlite_find_token,
+    .each_event = sqlite_each_event,
     .prune_events = sqlite_prune_events,
     .manual_checkpoints = sqlite_manual_checkpoints,
     .checkpoint = sqlite_checkpoint,

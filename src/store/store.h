@@ -65,6 +65,7 @@ typedef struct store_filter {
 
 /* Called once per row; return false to stop. */
 typedef bool (*store_row_fn)(void *ctx, const char *json);
+typedef bool (*store_event_fn)(void *ctx, const store_event *e);
 
 typedef struct store_load {
     void *ctx;
@@ -132,6 +133,9 @@ typedef struct store_ops {
      * already stored is STORE_DUPLICATE and changes nothing */
     int (*put_token)(store *s, const char *digest, enum token_role role, const char *name, time_ms now);
     int (*find_token)(store *s, const char *digest, enum token_role *role);
+    /* stored events, in arrival order, whose own time is in [since, until);
+     * `name` NULL for every event, else only track events of that name */
+    int (*each_event)(store *s, time_ms since, time_ms until, const char *name, store_event_fn fn, void *ctx);
     /* drops events received before `before`; reports how many */
     int (*prune_events)(store *s, time_ms before, uint64_t *removed);
     /* Checkpoints: by default the store copies its write-ahead log into the
