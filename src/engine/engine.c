@@ -90,6 +90,11 @@ fail:
     return NULL;
 }
 
+void engine_set_router(engine *e, router *r)
+{
+    e->opt.router = r;
+}
+
 void engine_free(engine *e)
 {
     if (!e) return;
@@ -490,7 +495,7 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     lifecycle_wake(e, sink, l, ev->timestamp);
     if (ev->type == EVENT_TRACK) lifecycle_outcome(e, sink, l, ev);
     if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate))
-        handoff_release(e, sink, l, ev->timestamp);
+        handoff_release(e, sink, l, &env, ev->timestamp);
     if (eligible(l)) evaluate_gates(e, sink, l, a, ev, &env);
     return e->clock_nomem ? APPLY_NOMEM : APPLY_OK; /* a clock that could not start */
 }

@@ -129,6 +129,11 @@ typedef struct breach {
     uint8_t action;     /* enum sla_breach: what the contract says to do */
     uint32_t stage;     /* the lead's stage and status, unchanged by the breach */
     uint8_t status;
+    const char *rep;    /* the rep who held the lead, or NULL */
+    /* the action carried out: with `reassign` (and a router), the lead's
+     * new owner in the same pool and a fresh first-touch clock; NULL when
+     * the action is only to notify, or there was no rep to move it from */
+    const route_decision *reassigned;
 } breach;
 
 typedef struct engine_sink {
@@ -161,6 +166,10 @@ enum apply_result { APPLY_OK, APPLY_DUPLICATE, APPLY_NOMEM };
  * lifecycle events that arrive in the stream (accepted, rejected, meeting,
  * opportunity, won, lost). A duplicate messageId changes nothing. */
 enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink);
+
+/* Sets (or, with NULL, removes) the router that picks each handoff's rep,
+ * as engine_options.router does: for reps uploaded after the start. */
+void engine_set_router(engine *e, router *r);
 
 /* Runs the SLA clocks up to `now`: every clock due before it breaches, in
  * order of due time, each reported to the sink at its own due time. */

@@ -126,22 +126,7 @@ void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, co
         h.source = source;
     }
     route_decision route;
-    if (ready && e->opt.router) {
-        const value *owner = e->slot_account_owner >= 0 ? &env->fields[e->slot_account_owner] : NULL;
-        char owner_id[128] = "";
-        if (owner && owner->type == VAL_STR)
-            snprintf(owner_id, sizeof owner_id, "%.*s", (int)owner->as.str.len, owner->as.str.s);
-        route_request req = {
-            .team = g->team,
-            .stage = (int32_t)g->stage,
-            .env = env,
-            .account_owner = owner_id[0] ? owner_id : NULL,
-            .now = ev->timestamp,
-        };
-        route_assign(e->opt.router, e->c, &req, &route);
-        l->rep = route.rep ? pool_intern(e, route.rep, strlen(route.rep)) : NULL;
-        h.route = &route;
-    }
+    if (ready && handoff_route(e, l, g, env, ev->timestamp, &route)) h.route = &route;
     if (sink && sink->handoff) sink->handoff(sink->ctx, &h);
     char cause[96];
     snprintf(cause, sizeof cause, "gate %s", g->name);
@@ -154,12 +139,39 @@ void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, co
     }
 }
 
-/* Pain and impact arrived for a handoff that waited for them (R11). */
-void handoff_release(engine *e, const engine_sink *sink, lead *l, time_ms at)
+bool handoff_route(engine *e, lead *l, const gate_info *g, const eval_env *env, time_ms at, route_decision *out)
+{
+    if (!e->opt.router) return false;
+    const value *owner = e->slot_account_owner >= 0 ? &env->fields[e->slot_account_owner] : NULL;
+    char owner_id[128] = "";
+    if (owner && owner->type == VAL_STR)
+        snprintf(owner_id, sizeof owner_id, "%.*s", (int)owner->as.str.len, owner->as.str.s);
+    route_request req = {
+        .team = g->team,
+        .stage = (int32_t)g->stage,
+        .env = env,
+        .account_owner = owner_id[0] ? owner_id : NULL,
+        .now = at,
+    };
+    route_assign(e->opt.router, e->c, &req, out);
+    /* interned: the decision's strings belong to the router and the contract,
+     * which a reload may replace while the lead lives on */
+    l->rep = out->rep ? pool_intern(e, out->rep, strlen(out->rep)) : NULL;
+    l->territory = out->territory ? pool_intern(e, out->territory, strlen(out->territory)) : NULL;
+    return true;
+}
+
+/* Pain and impact arrived for a handoff that waited for them (R11): it goes
+ * to the team now, and to a rep. */
+void handoff_release(engine *e, const engine_sink *sink, lead *l, const eval_env *env, time_ms at)
 {
     const gate_info *g = contract_gate(e->c, l->pending_gate);
     e->stats.released++;
-    lifecycle_change(e, sink, l, g->stage, STATUS_HANDED_OFF, "context supplied", at);
+    route_decision route;
+    char cause[96] = "context supplied";
+    if (handoff_route(e, l, g, env, at, &route) && route.rep)
+        snprintf(cause, sizeof cause, "context supplied; routed to %s (%s)", route.rep, route_via_code(route.via));
+    lifecycle_change(e, sink, l, g->stage, STATUS_HANDED_OFF, cause, at);
 }
 
 /* ---- JSON ------------------------------------------------------------------------ */
@@ -313,5 +325,11 @@ void breach_to_json(const contract *c, const breach *b, strbuf *out)
     json_str(out, contract_stage(c, b->stage)->name);
     strbuf_puts(out, ",\"owner\":");
     json_str(out, contract_stage(c, b->stage)->team);
+    strbuf_puts(out, ",\"rep\":");
+    json_str(out, b->rep);
+    if (b->reassigned) {
+        strbuf_puts(out, ",\"reassigned\":");
+        route_decision_to_json(b->reassigned, out);
+    }
     strbuf_putc(out, '}');
 }

@@ -40,6 +40,7 @@ typedef struct lead {
     time_ms due[SLA_CLOCK_COUNT]; /* a running SLA clock's deadline; 0 when stopped */
     const char *pain, *impact, *question;
     const char *rep;             /* the rep who holds the lead's open handoff, or NULL */
+    const char *territory;       /* that handoff's pool inside the team, NULL for the whole team */
     double points;
     time_ms points_at;
     value *fields;       /* the contract's lead-scope slots, in lead_slot order */
@@ -156,6 +157,11 @@ bool is_free_mail(const engine *e, const char *domain, size_t len);
 bool mark_changed(engine *e, uint32_t lead_index);
 bool mark_account_changed(engine *e, uint32_t account_index);
 
+/* handoff.c */
+/* Picks the rep for a lead the receiving team just got (no-op without a
+ * router); `out` is filled when it returns true. */
+bool handoff_route(engine *e, lead *l, const gate_info *g, const eval_env *env, time_ms at, route_decision *out);
+
 /* sla.c */
 bool sla_setup(engine *e);
 void sla_teardown(engine *e);
@@ -174,7 +180,7 @@ void lifecycle_wake(engine *e, const engine_sink *sink, lead *l, time_ms now);
 /* handoff.c */
 void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, const event *ev,
                   const eval_env *env);
-void handoff_release(engine *e, const engine_sink *sink, lead *l, time_ms at);
+void handoff_release(engine *e, const engine_sink *sink, lead *l, const eval_env *env, time_ms at);
 bool lead_has_context(const engine *e, const lead *l, uint32_t gate);
 
 #endif

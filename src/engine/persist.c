@@ -12,7 +12,8 @@
  *             u8 names, str name*, u8 hits, (u32 t, u8 name)*,
  *             u8 recent, (u32 t, u8 name, u8 rank, str message_id, str description)*,
  *             u16 fields, (str path, value)*,
- *             i64 reached, i64 due[first_touch], i64 due[meeting], str rep   (format 2 on)
+ *             i64 reached, i64 due[first_touch], i64 due[meeting], str rep,
+ *             str territory                                       (format 2 on)
  *   account = u8 format, str domain, u16 fields, (str path, value)*,
  *             u8 names, str name*, u8 leads, str lead*, u8 hits, (u32 t, u8 name, u8 lead)*
  *   value   = u8 type, then nothing (null) | u8 (bool) | f64 (number) |
@@ -153,6 +154,7 @@ bool engine_export_lead(const engine *e, const char *key, strbuf *out)
     put_uint(out, (uint64_t)l->reached, 8);
     for (int k = 0; k < SLA_CLOCK_COUNT; k++) put_uint(out, (uint64_t)l->due[k], 8);
     put_str(out, l->rep);
+    put_str(out, l->territory);
     return !out->oom;
 }
 
@@ -390,6 +392,7 @@ bool engine_import_lead(engine *e, const void *blob, size_t len)
         l->reached = (time_ms)get_uint(&r, 8);
         for (int k = 0; k < SLA_CLOCK_COUNT; k++) l->due[k] = (time_ms)get_uint(&r, 8);
         l->rep = copy_str(e, &r, ENGINE_MAX_TEXT);
+        l->territory = copy_str(e, &r, ENGINE_MAX_TEXT);
     }
     l->settled = false;
     return !r.bad && sla_restore(e, index);

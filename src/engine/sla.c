@@ -126,6 +126,34 @@ time_ms engine_next_due(const engine *e)
     return e->timer_count ? e->timers[0].due : 0;
 }
 
+/* The contract's `on_breach: reassign` (or both): the lead moves to the
+ * next rep of its pool, never back to the one who let the clock run out,
+ * and a missed first touch gives the new rep a fresh clock. True when a
+ * decision was made (it may still leave the lead unassigned, with why). */
+static bool reassign(engine *e, lead *l, uint32_t index, const sla_timer *t, route_decision *out)
+{
+    uint8_t action = contract_about(e->c)->on_breach;
+    if (!e->opt.router || !l->rep || (action != BREACH_REASSIGN && action != BREACH_BOTH)) return false;
+    route_release(e->opt.router, e->c, l->rep, ROUTE_REASSIGNED);
+    route_request req = {
+        .team = contract_stage(e->c, l->stage)->team,
+        .stage = (int32_t)l->stage,
+        .now = t->due,
+        .reassign = true,
+        .territory = l->territory,
+        .exclude = l->rep,
+    };
+    route_assign(e->opt.router, e->c, &req, out);
+    l->rep = out->rep ? pool_intern(e, out->rep, strlen(out->rep)) : NULL;
+    if (t->clock == SLA_FIRST_TOUCH && out->rep) {
+        const sla_figure *f = &contract_about(e->c)->first_touch;
+        l->due[SLA_FIRST_TOUCH] = deadline(e, f, t->due);
+        sla_timer fresh = {.due = l->due[SLA_FIRST_TOUCH], .lead = index, .clock = SLA_FIRST_TOUCH};
+        if (l->due[SLA_FIRST_TOUCH] && !heap_push(e, fresh)) e->clock_nomem = true;
+    }
+    return true;
+}
+
 void engine_advance(engine *e, time_ms now, const engine_sink *sink)
 {
     /* a deadline is kept when the touch or meeting comes at the due time itself */
@@ -145,7 +173,10 @@ void engine_advance(engine *e, time_ms now, const engine_sink *sink)
             .action = contract_about(e->c)->on_breach,
             .stage = l->stage,
             .status = l->status,
+            .rep = l->rep,
         };
+        route_decision moved;
+        if (reassign(e, l, t.lead, &t, &moved)) b.reassigned = &moved;
         if (sink && sink->breach) sink->breach(sink->ctx, &b);
     }
 }

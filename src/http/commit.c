@@ -158,11 +158,17 @@ static void record_breach(void *ctx, const breach *b)
         .actor = "engine",
     };
     if (s->store->ops->put_change(s->store, &row) != STORE_OK) r->failed = true;
+    if (b->reassigned) {
+        snprintf(cause, sizeof cause, "sla escalated: reassigned from %s to %s", b->rep ? b->rep : "nobody",
+                 b->reassigned->rep ? b->reassigned->rep : "nobody (the team holds it)");
+        if (s->store->ops->put_change(s->store, &row) != STORE_OK) r->failed = true;
+    }
     if (!s->webhooks) return;
     strbuf_reset(&s->scratch);
     breach_to_json(c, b, &s->scratch);
     if (s->scratch.oom) r->failed = true;
-    else notify(r, WEBHOOK_SLA_BREACHED, s->scratch.data, b->due);
+    notify(r, WEBHOOK_SLA_BREACHED, s->scratch.data ? s->scratch.data : "{}", b->due);
+    if (b->reassigned) notify(r, WEBHOOK_SLA_ESCALATED, s->scratch.data ? s->scratch.data : "{}", b->due);
 }
 
 static void record_alias(void *ctx, const char *alias, const char *lead)
@@ -194,15 +200,56 @@ static bool load_seen(void *ctx, const char *message_id, time_ms at)
     return engine_import_seen(ctx, message_id, at);
 }
 
-/* A fresh engine for the current contract, holding the store's state. */
+static void refused_again(void *ctx, uint64_t line, const char *why)
+{
+    (void)ctx, (void)line, (void)why; /* reported when the upload was made */
+}
+
+static bool load_reps(void *ctx, const char *csv, size_t len)
+{
+    FILE *in = fmemopen((void *)csv, len, "r");
+    if (!in) return false;
+    route_load_reps(ctx, in, refused_again, NULL);
+    fclose(in);
+    return true;
+}
+
+/* The reps and their rotation as the store holds them; NULL when the store
+ * cannot be read or memory runs out. */
+static router *router_from_store(server *s)
+{
+    router *r = route_new(&contract_about(s->contract)->calendar);
+    strbuf state;
+    strbuf_init(&state);
+    int rc = r ? s->store->ops->each_reps_csv(s->store, load_reps, r) : STORE_ERROR;
+    if (rc == STORE_OK) rc = s->store->ops->get_router_state(s->store, &state);
+    if (rc == STORE_OK && !route_import(r, state.data, state.len, NULL)) rc = STORE_ERROR;
+    strbuf_free(&state);
+    if (rc == STORE_ERROR) {
+        route_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* A fresh engine for the current contract, holding the store's state, and
+ * the router it borrows (which replaces the server's on success). */
 static engine *engine_from_store(server *s)
 {
     engine_options eo = {.dedupe_window = s->opt.dedupe_window, .external_clock = true};
     char next[32];
     if (s->store->ops->get_meta(s->store, "next_handoff", next, sizeof next) == STORE_OK)
         eo.first_handoff = strtoull(next, NULL, 10);
+    router *r = router_from_store(s);
+    if (!r) return NULL;
+    eo.router = route_rep_count(r) ? r : NULL;
     engine *e = engine_new(s->contract, &eo);
-    if (!e) return NULL;
+    if (!e) {
+        route_free(r);
+        return NULL;
+    }
+    route_free(s->router); /* the engine that borrowed it is about to be freed too */
+    s->router = r;
     store_load l = {.ctx = e, .lead = load_lead, .account = load_account, .alias = load_alias, .seen = load_seen};
     duration_ms window = s->opt.dedupe_window ? s->opt.dedupe_window : 7 * MS_PER_DAY;
     if (s->store->ops->load(s->store, &l, window, wall_clock()) != STORE_OK) {
@@ -269,7 +316,9 @@ bool server_replace_contract(server *s, const char *path, const char *text, size
         return false;
     }
     decoder *d = decoder_new(c);
-    engine_options eo = {.dedupe_window = s->opt.dedupe_window};
+    engine_options eo = {.dedupe_window = s->opt.dedupe_window,
+                         .external_clock = true,
+                         .router = route_rep_count(s->router) ? s->router : NULL};
     pthread_mutex_lock(&s->engine_lock);
     eo.first_handoff = engine_next_handoff(s->engine);
     engine *e = d ? engine_new(c, &eo) : NULL;
@@ -379,6 +428,11 @@ static bool save_state(server *s)
     char next[32];
     snprintf(next, sizeof next, "%llu", (unsigned long long)engine_next_handoff(s->engine));
     ok = ok && !blob.oom && s->store->ops->set_meta(s->store, "next_handoff", next) == STORE_OK;
+    if (ok && route_rep_count(s->router)) {
+        strbuf_reset(&blob);
+        route_export(s->router, &blob);
+        ok = !blob.oom && s->store->ops->put_router_state(s->store, blob.data, blob.len) == STORE_OK;
+    }
     strbuf_free(&blob);
     engine_clear_changed(s->engine);
     return ok;
@@ -401,14 +455,23 @@ static void note_account_row(void *ctx, uint64_t line, const char *why)
     strbuf_putc(errors_out, '}');
 }
 
-static void process_accounts(server *s, job *j)
+/* Accounts go to the engine; reps to the router, and the upload itself to
+ * the store, which replays uploads in order at the next start. */
+static void process_csv(server *s, job *j, recorder *rec)
 {
-    FILE *in = fmemopen((void *)j->accounts_csv, j->accounts_len, "r");
+    FILE *in = fmemopen((void *)j->csv, j->csv_len, "r");
     if (!in) {
-        note_account_row(j->accounts_errors, 1, "out of memory");
+        note_account_row(j->csv_errors, 1, "out of memory");
         return;
     }
-    j->accounts_set = engine_load_accounts(s->engine, in, note_account_row, j->accounts_errors);
+    if (!j->csv_reps) {
+        j->csv_set = engine_load_accounts(s->engine, in, note_account_row, j->csv_errors);
+    } else {
+        j->csv_set = route_load_reps(s->router, in, note_account_row, j->csv_errors);
+        if (j->csv_set && s->store->ops->put_reps_csv(s->store, j->csv, j->csv_len, wall_clock()) != STORE_OK)
+            rec->failed = true;
+        engine_set_router(s->engine, s->router);
+    }
     fclose(in);
 }
 
@@ -429,7 +492,7 @@ static void run_group(server *s, job *jobs)
      * group after its deadline is a breach and then a touch */
     if (r == STORE_OK) engine_advance(s->engine, now, &sink);
     for (job *j = jobs; r == STORE_OK && j; j = j->next) {
-        if (j->accounts_csv) process_accounts(s, j);
+        if (j->csv) process_csv(s, j, &rec);
         for (size_t i = 0; i < j->count && !st->failed && !rec.failed; i++) {
             process_item(s, &sink, j, &j->items[i], now);
             events += j->items[i].status == ITEM_ACCEPTED;

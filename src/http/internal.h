@@ -26,10 +26,11 @@ typedef struct job {
     int default_type; /* enum event_type the endpoint implies, or -1 */
     job_item *items;
     size_t count;
-    /* or, instead of messages: an accounts CSV, and what became of its rows */
-    const char *accounts_csv;
-    size_t accounts_len, accounts_set;
-    strbuf *accounts_errors; /* JSON objects, comma-separated */
+    /* or, instead of messages: an accounts or reps CSV, and what became of its rows */
+    const char *csv;
+    size_t csv_len, csv_set;
+    bool csv_reps;          /* reps, not accounts */
+    strbuf *csv_errors;     /* JSON objects, comma-separated */
     bool done;
     int result; /* STORE_OK, or STORE_ERROR when the commit failed */
 } job;
@@ -57,6 +58,7 @@ typedef struct server {
     time_ms last_prune;
     pthread_t checkpointer; /* copies the WAL into the database, off the commit path */
     webhook_worker *webhooks; /* NULL when no endpoint is configured */
+    router *router;           /* the reps; the committer's, like the engine that borrows it */
     pthread_cond_t tick;
     bool checkpointing;
 

@@ -10,6 +10,7 @@
  *   GET  /api/leads/KEY            the lead's handoffs and timeline
  *   PUT  /api/leads/KEY/context    {"pain":...,"impact":...}
  *   PUT  /api/contract             the contract's YAML (admin)
+ *   POST /api/reps                 reps from CSV (admin)    GET /api/reps   the reps
  *   GET  /api/webhooks?state=dead  the webhook outbox (admin)
  *   POST /api/webhooks/ID/retry    revives a dead-lettered delivery (admin)
  *        Bearer tokens: sales or admin; admin only where marked.
@@ -581,21 +582,40 @@ static enum MHD_Result set_context(server *s, struct MHD_Connection *c, const ch
 }
 
 /* POST /api/accounts: an accounts CSV, as `baton replay --accounts` reads. */
-static enum MHD_Result post_accounts(server *s, struct MHD_Connection *c, request *rq)
+/* GET /api/reps: the reps table with each rep's place in the rotation. */
+static enum MHD_Result list_reps(server *s, struct MHD_Connection *c)
+{
+    strbuf b;
+    strbuf_init(&b);
+    strbuf_puts(&b, "{\"reps\":[");
+    pthread_mutex_lock(&s->engine_lock);
+    for (size_t i = 0; i < route_rep_count(s->router); i++) {
+        if (i) strbuf_putc(&b, ',');
+        route_rep_to_json(s->router, i, &b);
+    }
+    pthread_mutex_unlock(&s->engine_lock);
+    strbuf_puts(&b, "]}");
+    enum MHD_Result r = answer_json(c, MHD_HTTP_OK, &b);
+    strbuf_free(&b);
+    return r;
+}
+
+/* POST /api/accounts and /api/reps: a CSV, applied by the committer. */
+static enum MHD_Result post_csv(server *s, struct MHD_Connection *c, request *rq, bool reps)
 {
     strbuf problems;
     strbuf_init(&problems);
-    job j = {.default_type = -1, .accounts_csv = rq->body.data ? rq->body.data : "", .accounts_len = rq->body.len,
-             .accounts_errors = &problems};
+    job j = {.default_type = -1, .csv = rq->body.data ? rq->body.data : "", .csv_len = rq->body.len,
+             .csv_reps = reps, .csv_errors = &problems};
     committer_submit(s, &j);
     strbuf b;
     strbuf_init(&b);
     enum MHD_Result r;
     if (j.result != STORE_OK) {
-        r = answer_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the accounts could not be stored; try again");
+        r = answer_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the rows could not be stored; try again");
     } else {
-        strbuf_printf(&b, "{\"success\":%s,\"accounts\":%zu,\"errors\":[", problems.len ? "false" : "true",
-                      j.accounts_set);
+        strbuf_printf(&b, "{\"success\":%s,\"%s\":%zu,\"errors\":[", problems.len ? "false" : "true",
+                      reps ? "reps" : "accounts", j.csv_set);
         strbuf_append(&b, problems.data ? problems.data : "", problems.len);
         strbuf_puts(&b, "]}");
         r = answer_json(c, problems.len ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_OK, &b);
@@ -816,10 +836,15 @@ static enum MHD_Result route(server *s, struct MHD_Connection *c, const char *ur
     }
     if (strcmp(url, "/api/accounts") == 0 && post) {
         if (!authorised(s, c, ROLE_ADMIN, &answered)) return answered;
-        return post_accounts(s, c, rq);
+        return post_csv(s, c, rq, false);
+    }
+    if (strcmp(url, "/api/reps") == 0 && post) {
+        if (!authorised(s, c, ROLE_ADMIN, &answered)) return answered;
+        return post_csv(s, c, rq, true);
     }
     if (!authorised(s, c, ROLE_SALES, &answered)) return answered;
     if (strcmp(url, "/api/handoffs") == 0 && get) return list_handoffs(s, c);
+    if (strcmp(url, "/api/reps") == 0 && get) return list_reps(s, c);
     if (strcmp(url, "/api/handoffs.csv") == 0 && get) return list_handoffs_csv(s, c);
     if (strncmp(url, "/api/handoffs/", 14) == 0) {
         char *end;
@@ -1003,6 +1028,7 @@ done:
     if (d) MHD_stop_daemon(d);
     if (committing) committer_stop(s);
     webhook_stop(s->webhooks); /* after the committer: every row it queued is in the store */
+    route_free(s->router);
     for (int i = 0; i < s->reader_count; i++) store_close(s->readers[i]);
     store_close(s->store);
     engine_free(s->engine);

@@ -145,9 +145,10 @@ static bool try_owner(router *r, const routing_info *ri, const route_request *re
 }
 
 /* Picks inside the pool; false when nobody can take the lead. */
-static bool pick_in_pool(router *r, const routing_info *ri, time_ms now, uint32_t team, uint32_t territory,
-                         route_decision *d)
+static bool pick_in_pool(router *r, const routing_info *ri, const route_request *req, uint32_t team,
+                         uint32_t territory, route_decision *d)
 {
+    time_ms now = req->now;
     uint32_t members = 0, available = 0, off_hours = 0;
     bool hours = ri->working_hours != ROUTE_HOURS_IGNORE;
     for (uint32_t k = 0; k < r->count; k++) {
@@ -156,7 +157,7 @@ static bool pick_in_pool(router *r, const routing_info *ri, time_ms now, uint32_
         uint8_t s = OUTSIDE_POOL;
         if (p->team == team && covers(p, territory)) {
             members++;
-            s = rep_status(r, p, now, hours);
+            s = req->exclude && strcmp(p->id, req->exclude) == 0 ? SKIP_BREACHED : rep_status(r, p, now, hours);
             available += s == AVAILABLE;
             off_hours += s == SKIP_OFF_HOURS;
         }
@@ -225,8 +226,12 @@ bool route_assign(router *r, const contract *c, const route_request *req, route_
     const char *team = req->team;
     if (req->account_owner && req->account_owner[0] && try_owner(r, ri, req, &team, out)) return true;
 
-    int rule = first_rule(ri, req, team);
+    int rule = req->reassign ? -1 : first_rule(ri, req, team);
     uint32_t territory = ROUTE_NO_NAME;
+    if (req->reassign && req->territory) {
+        out->territory = req->territory;
+        territory = route_name_find(r, req->territory);
+    }
     if (rule >= 0) {
         out->rule = rule;
         out->rule_name = ri->rules[rule].name;
@@ -251,7 +256,7 @@ bool route_assign(router *r, const contract *c, const route_request *req, route_
         out->via = VIA_EMPTY_POOL;
         return false;
     }
-    bool chosen = pick_in_pool(r, ri, req->now, team_id, territory, out);
+    bool chosen = pick_in_pool(r, ri, req, team_id, territory, out);
     out->team = team; /* the contract's spelling; the same text as the rep's */
     return chosen;
 }

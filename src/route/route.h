@@ -75,7 +75,8 @@ int route_find_rep(const router *r, const char *id);
     X(SKIP_OFF_HOURS, "off_hours", "outside working hours")                                        \
     X(SKIP_AT_CAPACITY, "at_capacity", "at capacity")                                              \
     X(SKIP_OTHER_TEAM, "other_team", "on another team than the handoff's")                        \
-    X(SKIP_UNKNOWN, "unknown", "not in the reps table")
+    X(SKIP_UNKNOWN, "unknown", "not in the reps table")                                            \
+    X(SKIP_BREACHED, "breached", "let the SLA run out on this lead")
 
 enum route_skip {
 #define X(k, code, words) k,
@@ -109,6 +110,11 @@ typedef struct route_request {
     const eval_env *env;       /* the lead's and account's fields at decision time */
     const char *account_owner; /* a rep id, or NULL */
     time_ms now;
+    /* An SLA reassignment: the lead stays in its pool (`team` and this
+     * territory, NULL for the whole team; the rules are not consulted) and
+     * may not go back to `exclude`, the rep who let the clock run out. */
+    bool reassign;
+    const char *territory, *exclude;
 } route_request;
 
 typedef struct route_skipped {

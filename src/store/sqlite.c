@@ -31,7 +31,7 @@
  *     seen() gets the event's own time (events.at): the engine's dedupe
  *     window runs on event time.
  *
- * Schema, version 2 (the migrations below are the authority; this is their
+ * Schema, version 3 (the migrations below are the authority; this is their
  * sum). Every time is INTEGER milliseconds since the Unix epoch, UTC; in the
  * sqlite3 shell strftime('%Y-%m-%dT%H:%M:%fZ', at / 1000.0, 'unixepoch')
  * shows one as ISO-8601.
@@ -63,6 +63,9 @@
  *              ...), data TEXT (JSON), created, state (pending, delivered,
  *              dead), attempts, next_at (when a pending row is due), last_at,
  *              last_error  -- webhooks, written with the decision they report
+ *   rep_uploads seq INTEGER PRIMARY KEY, at, csv TEXT -- each reps CSV as
+ *              uploaded; replayed in order at start (later rows replace reps by id)
+ *   router_state id INTEGER PRIMARY KEY (always 1), state BLOB (route_export())
  *   indexes    events(received), identities(lead), handoffs(status), (team),
  *              (gate), (lead), (at), timeline(lead, at), (handoff),
  *              feedback(handoff), (lead, at), reps(team), outbox(state, next_at)
@@ -205,6 +208,16 @@ static const char *const migrations[] = {
     "    last_error TEXT\n"
     ");\n"
     "CREATE INDEX outbox_due ON outbox (state, next_at);\n",
+    /* 3: reps as uploaded, and the router's rotation */
+    "CREATE TABLE rep_uploads (\n"
+    "    seq INTEGER PRIMARY KEY,\n"
+    "    at  INTEGER NOT NULL,\n"
+    "    csv TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE router_state (\n"
+    "    id    INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "    state BLOB NOT NULL\n"
+    ");\n",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_LEN(migrations))
@@ -245,6 +258,11 @@ static const char *const migrations[] = {
     X(PUT_TOKEN, "INSERT INTO tokens (digest, role, name, created) VALUES (?1, ?2, ?3, ?4)"        \
                  " ON CONFLICT (digest) DO NOTHING")                                               \
     X(FIND_TOKEN, "SELECT role FROM tokens WHERE digest = ?1")                                     \
+    X(PUT_REPS_CSV, "INSERT INTO rep_uploads (at, csv) VALUES (?1, ?2)")                          \
+    X(EACH_REPS_CSV, "SELECT csv FROM rep_uploads ORDER BY seq")                                   \
+    X(PUT_ROUTER_STATE, "INSERT INTO router_state (id, state) VALUES (1, ?1)"                      \
+                        " ON CONFLICT (id) DO UPDATE SET state = excluded.state")                  \
+    X(GET_ROUTER_STATE, "SELECT state FROM router_state WHERE id = 1")                             \
     X(EACH_EVENT, "SELECT message_id, lead, type, name, at, received, body FROM events"             \
                   " WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR name = ?3) ORDER BY seq")      \
     X(PRUNE_EVENTS, "DELETE FROM events WHERE received < ?1")                                      \
@@ -904,6 +922,52 @@ done:
     return rc;
 }
 
+static int sqlite_put_reps_csv(store *base, const char *csv, size_t len, time_ms at)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_PUT_REPS_CSV];
+    int bound = bind_int(st, 1, at) | sqlite3_bind_text64(st, 2, csv, len, SQLITE_STATIC, SQLITE_UTF8);
+    return run_write(s, st, bound, "put_reps_csv");
+}
+
+static int sqlite_each_reps_csv(store *base, bool (*fn)(void *ctx, const char *csv, size_t len), void *ctx)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_EACH_REPS_CSV];
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if (!fn(ctx, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0))) break;
+    if (step != SQLITE_ROW && step != SQLITE_DONE) return statement_failed(s, st, "each_reps_csv", false);
+    sqlite3_reset(st);
+    return STORE_OK;
+}
+
+static int sqlite_put_router_state(store *base, const void *blob, size_t len)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_PUT_ROUTER_STATE];
+    return run_write(s, st, bind_blob(st, 1, blob, len), "put_router_state");
+}
+
+static int sqlite_get_router_state(store *base, strbuf *out)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_GET_ROUTER_STATE];
+    int step = sqlite3_step(st), rc = STORE_NOT_FOUND;
+    if (step == SQLITE_ROW) {
+        strbuf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        rc = out->oom ? read_failed(s, "get_router_state: out of memory") : STORE_OK;
+    } else if (step != SQLITE_DONE) {
+        return statement_failed(s, st, "get_router_state", false);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 static int sqlite_each_event(store *base, time_ms since, time_ms until, const char *name, store_event_fn fn,
                              void *ctx)
 {
@@ -1078,6 +1142,10 @@ static const store_ops sqlite_ops = {
     .put_token = sqlite_put_token,
     .find_token = sqlite_find_token,
     .each_event = sqlite_each_event,
+    .put_reps_csv = sqlite_put_reps_csv,
+    .each_reps_csv = sqlite_each_reps_csv,
+    .put_router_state = sqlite_put_router_state,
+    .get_router_state = sqlite_get_router_state,
     .prune_events = sqlite_prune_events,
     .manual_checkpoints = sqlite_manual_checkpoints,
     .checkpoint = sqlite_checkpoint,

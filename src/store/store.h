@@ -133,6 +133,14 @@ typedef struct store_ops {
      * already stored is STORE_DUPLICATE and changes nothing */
     int (*put_token)(store *s, const char *digest, enum token_role role, const char *name, time_ms now);
     int (*find_token)(store *s, const char *digest, enum token_role *role);
+    /* Reps, as the CSV uploads that set them (each upload adds or replaces
+     * reps by id, so replaying them in order rebuilds the table), and the
+     * router's rotation state (route_export()). */
+    int (*put_reps_csv)(store *s, const char *csv, size_t len, time_ms at);
+    int (*each_reps_csv)(store *s, bool (*fn)(void *ctx, const char *csv, size_t len), void *ctx);
+    int (*put_router_state)(store *s, const void *blob, size_t len);
+    /* appends the state to `out`; STORE_NOT_FOUND when none was saved */
+    int (*get_router_state)(store *s, strbuf *out);
     /* stored events, in arrival order, whose own time is in [since, until);
      * `name` NULL for every event, else only track events of that name */
     int (*each_event)(store *s, time_ms since, time_ms until, const char *name, store_event_fn fn, void *ctx);

@@ -172,6 +172,39 @@ request GET /healthz none
 [ "$(sqlite3 "$DB" 'select count(*) from leads')" -eq "$leads_before" ] && ok || bad "lead state was touched"
 request GET /api/handoffs sales
 expect_body '"status":"accepted"' "handoffs survive the pruning"
+
+# Reps: uploaded as CSV (admin only), they route every later handoff; the
+# table and each rep's place in the rotation survive a restart.
+reps=$(cat "$SRC/tests/data/reps/acme.csv")
+request POST /api/reps sales "$reps"
+expect_status 403 "a sales token cannot upload reps"
+request POST /api/reps admin "$reps"
+expect_status 200 "reps upload"
+expect_body '"success":true,"reps":' "the reps are counted"
+request POST /api/reps admin 'id,team
+x,sdr'
+expect_status 400 "a reps CSV without capacity"
+expect_body '"line":1' "the header is named"
+request GET /api/reps sales
+expect_body '"id":"sdr-cy"' "the reps are listed"
+# two fitting leads of a US account ask for a demo: the na pool takes turns
+for who in rex sol; do
+    request POST /v1/batch ingest "{\"batch\":[
+      {\"type\":\"group\",\"userId\":\"$who\",\"groupId\":\"globex.example\",\"traits\":{\"domain\":\"globex.example\",\"industry\":\"software\",\"employees\":450,\"country\":\"US\",\"status\":\"prospect\"},\"timestamp\":\"2026-10-12T13:00:00Z\",\"messageId\":\"g-$who\"},
+      {\"type\":\"identify\",\"userId\":\"$who\",\"traits\":{\"email\":\"$who@globex.example\",\"pain\":\"manual triage\",\"impact\":\"lost deals\"},\"timestamp\":\"2026-10-12T13:01:00Z\",\"messageId\":\"i-$who\"},
+      {\"type\":\"track\",\"userId\":\"$who\",\"event\":\"Demo Requested\",\"timestamp\":\"2026-10-12T19:00:00Z\",\"messageId\":\"d-$who\"}]}"
+    expect_status 200 "batch for $who"
+    if [ "$who" = sol ]; then kill -TERM "$pid"; wait "$pid" || true; start_server_with; fi
+done
+request GET "/api/handoffs?lead=rex" sales
+rex_rep=$(sed 's/.*"route":{[^}]*"rep":"\([^"]*\)".*/\1/' "$TMP/body")
+request GET "/api/handoffs?lead=sol" sales
+sol_rep=$(sed 's/.*"route":{[^}]*"rep":"\([^"]*\)".*/\1/' "$TMP/body")
+case "$rex_rep/$sol_rep" in
+    sdr-cy/sdr-dee | sdr-dee/sdr-cy) ok ;;
+    *) bad "the na pool shares two leads across a restart: rex=$rex_rep sol=$sol_rep" ;;
+esac
+[ "$(sqlite3 "$DB" 'select count(*) from rep_uploads')" -eq 1 ] && ok || bad "the refused upload was kept"
 kill -TERM "$pid"
 wait "$pid" || true
 finish

@@ -75,8 +75,12 @@ static void scenario_on_breach(void *ctx, const breach *b)
     char started[40], due[40];
     time_format(b->started, started, sizeof started);
     time_format(b->due, due, sizeof due);
-    snprintf(s->breaches[s->breach_count++], sizeof s->breaches[0], "%s %s %s %s", b->lead,
-             sla_clock_name((enum sla_clock)b->clock), started, due);
+    int n = snprintf(s->breaches[s->breach_count], sizeof s->breaches[0], "%s %s %s %s", b->lead,
+                     sla_clock_name((enum sla_clock)b->clock), started, due);
+    if (b->reassigned && n > 0 && (size_t)n < sizeof s->breaches[0])
+        snprintf(s->breaches[s->breach_count] + n, sizeof s->breaches[0] - (size_t)n, " reassigned %s->%s",
+                 b->rep ? b->rep : "-", b->reassigned->rep ? b->reassigned->rep : "-");
+    s->breach_count++;
 }
 
 /* Starts a scenario on the example contract (or another under the source tree). */

@@ -398,6 +398,50 @@ static void test_R7_sla_clocks_in_business_time(void **state)
     scenario_free(s);
 }
 
+static void refuse_rep(void *ctx, uint64_t line, const char *why)
+{
+    (void)ctx;
+    fail_msg("acme.csv:%llu: %s", (unsigned long long)line, why);
+}
+
+/* on_breach: both (the example contract): a first touch missed moves the
+ * lead to the next rep of its pool — never back to the one who missed it —
+ * with a fresh clock. The pool is north_america (sdr, territory na): Cy in
+ * New York takes the 10:00 EDT demo request (Dee in Los Angeles is off
+ * hours); at 14:00 EDT it is Dee's working day. Her clock runs 3 hours on
+ * Monday and 1 on Tuesday: due 10:00 EDT on the 13th. */
+static void test_R7_missed_touch_reassigns_in_the_pool(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    router *r = route_new(&contract_about(s->c)->calendar);
+    assert_non_null(r);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/data/reps/acme.csv", source_dir());
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_true(route_load_reps(r, f, refuse_rep, NULL) > 0);
+    fclose(f);
+    engine_free(s->e);
+    engine_options opt = {.router = r};
+    s->e = engine_new(s->c, &opt);
+    scenario_account(s, ACME " country=US");
+    known_lead(s, "oz", "2026-10-12T13:00:00Z", true);
+    track(s, "oz", "m1", "2026-10-12T14:00:00Z", "Demo Requested", NULL);
+    assert_int_equal(s->handoff_count, 1);
+    assert_non_null(strstr(s->handoffs[0].json, "\"route\":{\"at\":\"2026-10-12T14:00:00Z\",\"rep\":\"sdr-cy\""));
+    track(s, "oz", "x1", "2026-10-12T18:00:01Z", "Email Opened", NULL);
+    assert_int_equal(s->breach_count, 1);
+    assert_string_equal(s->breaches[0],
+                        "oz first_touch 2026-10-12T14:00:00Z 2026-10-12T18:00:00Z reassigned sdr-cy->sdr-dee");
+    /* Dee touches in time: no second breach of the first-touch clock */
+    track(s, "oz", "t1", "2026-10-13T14:00:00Z", "First Touch", NULL);
+    track(s, "oz", "x2", "2026-10-14T14:00:00Z", "Email Opened", NULL);
+    assert_int_equal(s->breach_count, 1);
+    scenario_free(s);
+    route_free(r);
+}
+
 /* A rejection stops the clocks: a lead sales sent back cannot breach. */
 static void test_R7_rejection_stops_the_clocks(void **state)
 {
@@ -565,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_outcomes_reach_the_sink),
         cmocka_unit_test(test_R7_sla_clocks_in_business_time),
         cmocka_unit_test(test_R7_rejection_stops_the_clocks),
+        cmocka_unit_test(test_R7_missed_touch_reassigns_in_the_pool),
         cmocka_unit_test(test_R7_clocks_survive_export_and_import),
         cmocka_unit_test(test_R12_already_customer_is_suppressed),
         cmocka_unit_test(test_duplicate_message_counts_once),

@@ -173,7 +173,7 @@ static void test_migration_from_empty_and_reopen(void **state)
     assert_int_equal(s->ops->set_meta(s, "next_handoff", "42"), STORE_OK);
     store_close(s);
 
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
     assert_int_equal(sql_int(f->path, "PRAGMA application_id"), 0x6261746f);
     char *mode = sql_text(f->path, "PRAGMA journal_mode");
     assert_string_equal(mode, "wal");
@@ -182,7 +182,7 @@ static void test_migration_from_empty_and_reopen(void **state)
         sql_text(f->path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                           "WHERE type = 'table' ORDER BY name)");
     assert_string_equal(
-        tables, "accounts,events,feedback,handoffs,identities,leads,meta,outbox,reps,timeline,tokens");
+        tables, "accounts,events,feedback,handoffs,identities,leads,meta,outbox,rep_uploads,reps,router_state,timeline,tokens");
     free(tables);
     int64_t objects = sql_int(f->path, "SELECT count(*) FROM sqlite_master");
 
@@ -195,7 +195,7 @@ static void test_migration_from_empty_and_reopen(void **state)
     assert_int_equal(s->ops->get_meta(s, "next_handoff", meta, 2), STORE_ERROR);
     assert_non_null(strstr(store_error(s), "get_meta"));
     store_close(s);
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master"), objects);
 }
 
@@ -207,7 +207,7 @@ static void test_newer_schema_is_refused(void **state)
     char why[256] = "";
     assert_null(sqlite_store_open(f->path, why, sizeof why));
     assert_non_null(strstr(why, f->path));
-    assert_non_null(strstr(why, "schema version 7, newer than this baton knows (2)"));
+    assert_non_null(strstr(why, "schema version 7, newer than this baton knows (3)"));
     assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 7); /* left alone */
 }
 
@@ -219,13 +219,13 @@ static void test_migration_from_version_1(void **state)
     store *s = open_ok(f);
     assert_int_equal(s->ops->set_meta(s, "next_handoff", "7"), STORE_OK);
     store_close(s);
-    sql_exec(f->path, "DROP TABLE outbox; PRAGMA user_version = 1");
+    sql_exec(f->path, "DROP TABLE outbox; DROP TABLE rep_uploads; DROP TABLE router_state; PRAGMA user_version = 1");
     s = open_ok(f);
     char meta[16];
     assert_int_equal(s->ops->get_meta(s, "next_handoff", meta, sizeof meta), STORE_OK);
     assert_string_equal(meta, "7");
     store_close(s);
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM outbox"), 0);
 }
 
