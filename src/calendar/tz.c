@@ -634,7 +634,8 @@ tz *tz_load(const char *name, char *why, size_t why_size)
     size_t len = 0;
     char *data = file_read(path, &len);
     if (!data) {
-        say(why, why_size, "cannot read time zone \"%s\" (%s): %s", name, path, strerror(errno));
+        if (errno == ENOMEM) say(why, why_size, "out of memory reading time zone \"%s\"", name);
+        else say(why, why_size, "cannot read time zone \"%s\" (%s): %s", name, path, strerror(errno));
         goto fail;
     }
     const char *err = parse_tzif(z, (const unsigned char *)data, len);

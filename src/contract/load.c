@@ -4,11 +4,11 @@
  * it: first every section's names and shapes (load_*), then every
  * expression is checked and compiled (contract.c). Each loader reports all
  * the problems it finds and carries on with the next item. */
+#include "calendar/calendar.h"
 #include "contract/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 error *bad(loader *ld, const ynode *n, enum error_code code, const char *fmt, ...)
 {
@@ -180,18 +180,21 @@ static void load_calendar(loader *ld, const ynode *n)
     static const char *const keys[] = {"timezone", "workdays", "holidays", "hours"};
     check_keys(ld, n, keys, ARRAY_LEN(keys), "'calendar'");
 
-    const ynode *tz = ymap_get(n, "timezone");
-    if (tz && text_of(ld, tz, "'timezone'")) {
-        struct stat st;
-        char path[1200];
-        bool sane = tz->len > 0 && tz->text[0] != '/' && !strstr(tz->text, "..");
-        snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz->text);
-        if (!sane || (stat("/usr/share/zoneinfo", &st) == 0 && (stat(path, &st) != 0 || !S_ISREG(st.st_mode)))) {
-            error *err = bad(ld, tz, ERR_VALUE, "unknown time zone '%s'", tz->text);
+    const ynode *zone_name = ymap_get(n, "timezone");
+    if (zone_name && text_of(ld, zone_name, "'timezone'")) {
+        /* loaded here, as the engine will load it: a zone that cannot be read
+         * (unknown, or a file that is not TZif) is refused at check time */
+        char why[256] = "";
+        tz *zone = tz_name_valid(zone_name->text) ? tz_load(zone_name->text, why, sizeof why) : NULL;
+        if (!zone && strstr(why, "out of memory")) {
+            bad(ld, zone_name, ERR_NOMEM, "out of memory while loading time zone '%s'", zone_name->text);
+        } else if (!zone) {
+            error *err = bad(ld, zone_name, ERR_VALUE, "unknown time zone '%s'", zone_name->text);
             error_hint(err, "use an IANA zone name such as America/New_York or Europe/Berlin");
         } else {
-            cal->timezone = tz->text;
+            cal->timezone = zone_name->text;
         }
+        tz_free(zone);
     }
     const ynode *wd = ymap_get(n, "workdays");
     if (wd && expect(ld, wd, Y_SEQ, "'workdays'")) {
