@@ -1,11 +1,14 @@
-/* baton report: replays events through the engine, collects handoffs and
- * outcomes, and renders the monthly review. Also home of report_feed(),
- * which `baton diff` uses to replay the same history under two contracts. */
+/* baton report: collects handoffs and outcomes — by replaying events through
+ * the engine, or from the store `baton serve` keeps (--db) — and renders the
+ * monthly review. Also home of report_feed(), which `baton diff` uses to
+ * replay the same history under two contracts. */
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "report/report.h"
+#include "store/store.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,28 +20,33 @@ int report_write_output(const char *path, const strbuf *text);
 
 const char cmd_report_usage[] =
     "usage: baton report --contract FILE [--month YYYY-MM | --from DATE --to DATE]\n"
-    "                    [--format text|md|json|csv|html] [-o FILE] EVENTS...\n"
+    "                    [--format text|md|json|csv|html] [-o FILE] (EVENTS... | --db FILE)\n"
     "\n"
-    "Replays the events through the contract, collects every handoff and what sales\n"
-    "did with it, and prints the monthly review: handoffs, acceptance and rejections\n"
-    "by reason, returns to marketing, the meeting rate within the SLA (R7; handoffs\n"
-    "still inside their time are pending), opportunities, wins, response time\n"
-    "against the SLA and needs-context handoffs, each by gate, source, owner and\n"
-    "contract version, with the change on the period before and a trend by month;\n"
-    "why meetings are missed (four causes with their evidence); and which gate\n"
-    "criterion to tighten, from the rejections. See docs/reports.md.\n"
+    "Replays the events through the contract (or reads what `baton serve` stored,\n"
+    "with --db), collects every handoff and what sales did with it, and prints the\n"
+    "monthly review: handoffs, acceptance and rejections by reason, returns to\n"
+    "marketing, the meeting rate within the SLA (R7; handoffs still inside their\n"
+    "time are pending), opportunities, wins, response time against the SLA and\n"
+    "needs-context handoffs, each by gate, source, owner and contract version,\n"
+    "with the change on the period before and a trend by month; why meetings are\n"
+    "missed (four causes with their evidence); and which gate criterion to\n"
+    "tighten, from the rejections. See docs/reports.md.\n"
     "\n"
     "  --contract FILE       the contract (required); its calendar and SLAs apply\n"
+    "  --db FILE             the server's store instead of EVENTS: its handoffs as\n"
+    "                        made (by whatever contract version), the outcomes in\n"
+    "                        its event log\n"
     "  --month YYYY-MM       the month to review (default: the month of --as-of)\n"
     "  --from DATE --to DATE a period instead, both days included\n"
     "  --as-of TIME          what is known by then (default: the latest event)\n"
     "  --meeting-target PCT  below this meeting rate the review diagnoses (30)\n"
-    "  --accounts CSV        firmographics, as for replay\n"
+    "  --accounts CSV        firmographics, as for replay (not with --db)\n"
     "  --format FORMAT       text (default), md, json, csv, or html (one page with charts)\n"
     "  -o, --output FILE     write there instead of stdout\n"
     "  -h, --help            this text\n"
     "\n"
-    "Exit status: 0 done, 1 the contract is invalid, 2 usage, 3 I/O, 4 out of memory.\n";
+    "Exit status: 0 done, 1 the contract is invalid, 2 usage, 3 I/O (an unreadable\n"
+    "store included), 4 out of memory.\n";
 
 /* Applies one decoded line; false when memory ran out. */
 static bool feed_line(engine *e, decoder *d, const engine_sink *sink, report_data *data, char *text, size_t len,
@@ -186,9 +194,41 @@ int report_write_output(const char *path, const strbuf *text)
     return EXIT_OK;
 }
 
+/* Fills `data` from the store at `path`, which must exist (a report never
+ * creates one). Returns an exit code; the reason is on stderr. */
+static int collect_from_store(const char *path, const contract *c, report_data *data)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
+        return EXIT_IO;
+    }
+    char why[256];
+    store *s = sqlite_store_open(path, why, sizeof why);
+    if (!s) {
+        fprintf(stderr, "baton report: %s\n", why); /* the store's message names the file */
+        return EXIT_IO;
+    }
+    report_store_counts counts;
+    int rc = report_data_from_store(data, s, c, &counts, why, sizeof why);
+    store_close(s);
+    if (rc == REPORT_LOAD_NOMEM) {
+        fprintf(stderr, "baton report: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    if (rc != REPORT_LOADED) {
+        fprintf(stderr, "%s: %s\n", path, why);
+        return EXIT_IO;
+    }
+    if (counts.unknown_reasons)
+        fprintf(stderr, "%s: %llu rejections name a reason the contract does not define and were not applied; "
+                        "left out\n", path, (unsigned long long)counts.unknown_reasons);
+    return EXIT_OK;
+}
+
 int cmd_report(int argc, char **argv)
 {
-    const char *contract_path = NULL, *accounts = NULL, *output = NULL, *month = NULL, *from = NULL, *to = NULL;
+    const char *contract_path = NULL, *db = NULL, *accounts = NULL, *output = NULL, *month = NULL, *from = NULL, *to = NULL;
     report_options opt = {0};
     int format = REPORT_TEXT;
     int first = 1;
@@ -202,6 +242,7 @@ int cmd_report(int argc, char **argv)
         if (a[0] != '-' || !a[1]) break;
         if (!v) return cli_usage_error("report", "%s needs a value", a);
         if (strcmp(a, "--contract") == 0) contract_path = v;
+        else if (strcmp(a, "--db") == 0) db = v;
         else if (strcmp(a, "--accounts") == 0) accounts = v;
         else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) output = v;
         else if (strcmp(a, "--month") == 0) month = v;
@@ -225,6 +266,9 @@ int cmd_report(int argc, char **argv)
         first++;
     }
     if (!contract_path) return cli_usage_error("report", "--contract FILE is required");
+    if (db && first < argc) return cli_usage_error("report", "give --db FILE or EVENTS, not both");
+    if (db && accounts)
+        return cli_usage_error("report", "--accounts is for a replay; with --db the stored handoffs carry their accounts");
     if (month && (from || to)) return cli_usage_error("report", "give --month or --from/--to, not both");
     if (month) {
         if (!report_parse_month(month, &opt.from_day, &opt.to_day))
@@ -244,25 +288,29 @@ int cmd_report(int argc, char **argv)
     int code = EXIT_OK;
     contract *c = cli_load_contract(contract_path, false, &code);
     if (!c) return code;
-    engine *e = engine_new(c, NULL);
-    decoder *d = decoder_new(c);
+    engine *e = db ? NULL : engine_new(c, NULL);
+    decoder *d = db ? NULL : decoder_new(c);
     report_data *data = report_data_new();
-    report_collector *col = data ? report_collector_new(data, c) : NULL;
+    report_collector *col = data && !db ? report_collector_new(data, c) : NULL;
     report_review *review = NULL;
     strbuf out;
     strbuf_init(&out);
-    if (!e || !d || !col) {
+    if (!data || (!db && (!e || !d || !col))) {
         fprintf(stderr, "baton report: out of memory\n");
         code = EXIT_INTERNAL;
         goto done;
     }
-    if (accounts && (code = cli_load_accounts(e, accounts)) != EXIT_OK) goto done;
-    engine_sink sink = report_collector_sink(col);
-    if ((code = report_feed(e, d, &sink, data, argv + first, argc - first, "report")) != EXIT_OK) goto done;
-    if (!report_collector_ok(col)) {
-        fprintf(stderr, "baton report: out of memory\n");
-        code = EXIT_INTERNAL;
-        goto done;
+    if (db) {
+        if ((code = collect_from_store(db, c, data)) != EXIT_OK) goto done;
+    } else {
+        if (accounts && (code = cli_load_accounts(e, accounts)) != EXIT_OK) goto done;
+        engine_sink sink = report_collector_sink(col);
+        if ((code = report_feed(e, d, &sink, data, argv + first, argc - first, "report")) != EXIT_OK) goto done;
+        if (!report_collector_ok(col)) {
+            fprintf(stderr, "baton report: out of memory\n");
+            code = EXIT_INTERNAL;
+            goto done;
+        }
     }
     char why[256];
     if (!(review = report_review_new(data, c, &opt, why, sizeof why))) {

@@ -3,6 +3,7 @@
 #include "contract/internal.h"
 #include "text/text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -165,12 +166,22 @@ void value_to_json(const value *v, strbuf *out)
         strbuf_free(&tmp);
         break;
     }
-    case VAL_NUM:
+    case VAL_NUM: {
         if (v->as.num != v->as.num || v->as.num - v->as.num != 0) { /* NaN, infinities */
             strbuf_puts(out, "null");
             break;
         }
-        /* fall through */
+        if (v->as.num == (double)(int64_t)v->as.num && v->as.num < 1e15 && v->as.num > -1e15) {
+            value_to_text(v, out);
+            break;
+        }
+        /* JSON is read by programs: the shortest form that reads back exactly */
+        char num[32];
+        snprintf(num, sizeof num, "%.15g", v->as.num);
+        if (strtod(num, NULL) != v->as.num) snprintf(num, sizeof num, "%.17g", v->as.num);
+        strbuf_puts(out, num);
+        break;
+    }
     default: value_to_text(v, out); break;
     }
 }

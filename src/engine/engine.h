@@ -105,6 +105,7 @@ enum outcome_kind {
 };
 
 const char *outcome_kind_name(enum outcome_kind k); /* "accepted", "meeting_booked", ... */
+const char *outcome_event_name(enum outcome_kind k); /* "Handoff Accepted", "Meeting Booked", ... */
 
 typedef struct outcome {
     const char *lead;

@@ -93,6 +93,11 @@ static void release_rep(engine *e, lead *l, enum route_close how)
     l->rep = NULL;
 }
 
+const char *outcome_event_name(enum outcome_kind k)
+{
+    return (size_t)k < OUTCOME_COUNT ? outcome_events[k] : "?";
+}
+
 /* A rejection: the reason's policy sends the lead back, suppresses it or
  * keeps it with the team for another owner. False when the code is unknown
  * (the API refuses those up front; from a CRM they change nothing). */

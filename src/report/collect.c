@@ -72,8 +72,14 @@ static void on_handoff(void *ctx, const handoff *h)
     char texts[REPORT_MAX_FIELDS][REPORT_MAX_VALUE + 1];
     uint32_t n = 0;
     size_t slots = contract_field_count(c);
-    for (size_t s = 0; s < slots && n < REPORT_MAX_FIELDS; s++)
-        if (keep_field(contract_field(c, s)->path, &h->fields[s], &fields[n], texts[n], sizeof texts[n])) n++;
+    /* the lead's and account's attributes only, as the stored packet keeps
+     * them (handoff_to_json's "fields"): a review from a store and one from
+     * a replay separate on the same fields. Event fields describe the moment. */
+    for (size_t s = 0; s < slots && n < REPORT_MAX_FIELDS; s++) {
+        const field_info *f = contract_field(c, s);
+        if (f->scope != SCOPE_LEAD && f->scope != SCOPE_ACCOUNT) continue;
+        if (keep_field(f->path, &h->fields[s], &fields[n], texts[n], sizeof texts[n])) n++;
+    }
     report_handoff r = {
         .number = h->number,
         .lead = h->lead,

@@ -108,6 +108,30 @@ engine_sink report_collector_sink(report_collector *col);
 /* False once memory ran out during collection. */
 bool report_collector_ok(const report_collector *col);
 
+/* ---- from a store: what `baton serve` recorded (store.c) ------------------------
+ * Handoffs from their stored packets, releases and returns from the leads'
+ * timelines, outcomes from the stored event log, each tied to the lead's
+ * handoff current at the event's time. The decisions are taken as made,
+ * whatever contract version made them; `c` (the contract the review runs
+ * under) supplies only the stage order, the reason codes and the default
+ * question. Uses store operations only; borrows everything. */
+struct store;
+
+typedef struct report_store_counts {
+    uint64_t handoffs, outcomes, events;
+    uint64_t unknown_reasons; /* rejections left out: a code neither the contract nor the timeline knows */
+} report_store_counts;
+
+enum report_load { REPORT_LOADED, REPORT_LOAD_STORE, REPORT_LOAD_NOMEM };
+
+/* Fills `d` (normally empty) from `s`. REPORT_LOADED, or with `why` filled:
+ * REPORT_LOAD_STORE when a store operation failed or a stored packet or
+ * timeline row cannot be read, REPORT_LOAD_NOMEM when memory ran out; `d`
+ * may then hold part of the facts and is only fit to be freed. `counts` may
+ * be NULL. */
+int report_data_from_store(report_data *d, struct store *s, const contract *c, report_store_counts *counts,
+                           char *why, size_t why_size);
+
 /* ---- figures ----------------------------------------------------------------- */
 typedef struct report_figures {
     uint32_t handoffs, fast;
