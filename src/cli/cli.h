@@ -41,6 +41,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_report(int argc, char **argv); extern const char cmd_report_usage[]; /* report.c */
 int cmd_diff(int argc, char **argv); extern const char cmd_diff_usage[]; /* diff.c */
+int cmd_train(int argc, char **argv); extern const char cmd_train_usage[]; /* train.c */
 int cmd_route(int argc, char **argv); extern const char cmd_route_usage[]; /* route.c */
 
 #endif

@@ -119,6 +119,7 @@ static const command commands[] = {
      "  --role ROLE   ingest, sales or admin (required)\n"
      "  --name NAME   who or what it is for, shown in the timeline\n"
      "  --db FILE     the SQLite store (default baton.db)\n"},
+    {"train", cmd_train, "learn the closed-won score (R8) from a history of events", cmd_train_usage},
 };
 
 const command *cli_find(const char *name)

@@ -244,4 +244,58 @@ void transition_to_json(const contract *c, const transition *t, strbuf *out);
 /* Writes an SLA breach as one JSON object (no newline). */
 void breach_to_json(const contract *c, const breach *b, strbuf *out);
 
+/* ---- features for the learned score (R8) ----
+ * The inputs a lead has at a time, for score/ (docs/scoring.md): the lead
+ * and account fields the contract reads (strings as they are, employees in
+ * bands, other numbers by decade), time since the last hit of any signal
+ * and of each kind (binned), hits per signal over 7 and 30 days and all kept,
+ * per kind over 7 and 30 days, and at the account over 30 days the hits per
+ * kind and the people active. features_new() borrows the engine. */
+#include "score/score.h"
+
+typedef struct features features;
+struct lead;
+
+features *features_new(const engine *e);
+void features_free(features *f);
+const score_schema *features_schema(const features *f);
+/* Fills `row` (score_schema_count() entries) with what lead `key` had
+ * strictly before `at`: a hit at or after `at` is not counted. Fields are
+ * the current ones, so a caller takes a row at its cut-off, as
+ * features_collect() does. False when no lead has that key. Allocates nothing. */
+bool features_at(const features *f, const char *key, time_ms at, score_row *row);
+bool features_of_lead(const features *f, const struct lead *l, time_ms at, score_row *row);
+
+/* A history to learn from, replayed from its start on each rewind(). */
+typedef struct features_source {
+    void *ctx;
+    bool (*rewind)(void *ctx);                /* false when it cannot start again */
+    int (*next)(void *ctx, event *ev);       /* 1 an event, 0 the end, -1 an error it reported */
+    bool (*prepare)(void *ctx, engine *e);    /* firmographics for a fresh engine; may be NULL */
+} features_source;
+
+typedef struct features_options {
+    duration_ms horizon;          /* a row is won when its account wins within this; default 120d */
+    uint64_t seed;                /* picks the cut-offs of leads never handed off */
+    const engine_options *engine; /* may be NULL */
+    time_ms until;                /* outcomes are known up to here; 0: the last event */
+} features_options;
+
+typedef struct features_summary {
+    uint64_t events, leads, rows, positives;
+    uint64_t handed_off; /* rows cut at the lead's first handoff */
+    uint64_t drawn;      /* rows cut at a drawn event of a lead never handed off */
+    uint64_t censored;   /* rows dropped: their horizon runs past `until` */
+    time_ms first, last; /* the history's first and last event */
+} features_summary;
+
+/* Training rows, one per identified lead at its cut-off, labelled by whether
+ * its account (the lead itself when it has none) won within the horizon
+ * after the cut-off. Replays the history twice: the first pass finds
+ * handoffs, outcomes and event counts, the second takes each row at its
+ * cut-off. NULL with the reason in `err` on a source error or when memory
+ * runs out. */
+score_data *features_collect(const contract *c, const features_source *src, const features_options *o,
+                             features_summary *sum, strbuf *err);
+
 #endif
