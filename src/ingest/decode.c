@@ -1,9 +1,12 @@
 /* The event decoder: jsmn tokens in, the contract's fields out, no tree.
  *
  * At construction every path the contract reads becomes a branch of a small
- * key trie ("properties" -> "asset" -> slot 7). Decoding tokenises the line
- * once, walks the top-level object, and descends only into keys the trie
- * knows, so unread parts of an event cost only their tokenisation. */
+ * key trie ("properties" -> "asset" -> slot 7). Decoding makes one pass over
+ * the bytes (scan_event) that checks the JSON, counts its tokens as jsmn
+ * would, and notes where the value of each key the trie knows lies; unread
+ * parts of an event cost only that check. Only when the pass refuses a line
+ * does jsmn tokenise it, so that the refusal says what and where exactly as
+ * it always has (decode_slow). */
 #define JSMN_STATIC
 #define JSMN_STRICT
 #include <jsmn.h>
@@ -13,6 +16,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Built-in targets: what baton reads from every event, whatever the contract. */
 enum builtin {
@@ -88,6 +94,13 @@ typedef struct slot_plan {
     int32_t target;   /* trie target for RULE_PATH/IDENTIFY/GROUP */
 } slot_plan;
 
+/* Where one target's value lies in the event: its bytes, quotes excluded. */
+typedef struct found {
+    int32_t start, end;
+    uint8_t type;  /* jsmntype_t; JSMN_UNDEFINED when the event has no such key */
+    bool escaped;  /* a string holding a backslash, not yet decoded */
+} found;
+
 /* A trie node: one JSON key and what sits under it. */
 typedef struct trie {
     const char *key;
@@ -95,21 +108,26 @@ typedef struct trie {
     struct trie *children;
     uint32_t child_count, child_cap;
     int32_t target; /* index into the decoder's token table, or -1 */
+    uint16_t *index; /* children by key_hash(), open addressing: child + 1, 0 when free */
+    uint32_t index_mask;
 } trie;
+
+static uint32_t key_hash(const char *key, uint32_t len)
+{
+    return len ? len + (uint8_t)key[0] * 31u + (uint8_t)key[len - 1] * 7u : 0;
+}
 
 struct decoder {
     const contract *c;
     arena *a;
     trie root;
     uint32_t target_count;       /* B_COUNT built-ins, then one per contract path */
-    int32_t *tok;                /* token index per target, for the event being decoded */
+    found *found;                 /* per target: where its value lies in the event being decoded */
     slot_plan *plan;             /* per contract field slot */
     value *fields;
     size_t field_count;
-    jsmntok_t tokens[INGEST_MAX_TOKENS];
-    uint32_t unescaped[INGEST_MAX_TOKENS]; /* == generation: escapes already decoded */
-    uint32_t generation;                   /* one per decode */
-    bool has_escapes;                      /* the event has a backslash somewhere */
+    int32_t *tok;                        /* decode_slow: token index per target */
+    jsmntok_t tokens[INGEST_MAX_TOKENS]; /* decode_slow only */
     time_ms default_time;
     int default_type;
 };
@@ -164,6 +182,26 @@ static int32_t trie_add(decoder *d, const char *path, int32_t target)
     }
     if (node->target < 0) node->target = target >= 0 ? target : (int32_t)d->target_count++;
     return node->target;
+}
+
+/* Indexes the children of `node` and of every node below it, once the trie
+ * is complete; false when memory runs out. */
+static bool trie_index(decoder *d, trie *node)
+{
+    if (!node->child_count) return true;
+    uint32_t size = 4;
+    while (size < 2 * node->child_count) size *= 2;
+    node->index = arena_zalloc(d->a, size * sizeof *node->index);
+    if (!node->index) return false;
+    node->index_mask = size - 1;
+    for (uint32_t c = 0; c < node->child_count; c++) {
+        const trie *t = &node->children[c];
+        uint32_t h = key_hash(t->key, t->key_len) & node->index_mask;
+        while (node->index[h]) h = (h + 1) & node->index_mask;
+        node->index[h] = (uint16_t)(c + 1);
+        if (!trie_index(d, &node->children[c])) return false;
+    }
+    return true;
 }
 
 static const struct {
@@ -247,8 +285,10 @@ decoder *decoder_new(const contract *c)
     if (!d->plan || !d->fields) goto fail;
     for (size_t i = 0; i < d->field_count; i++)
         if (!plan_slot(d, i)) goto fail;
+    if (!trie_index(d, &d->root)) goto fail;
     d->tok = arena_alloc(d->a, d->target_count * sizeof *d->tok);
-    if (!d->tok || arena_failed(d->a)) goto fail;
+    d->found = arena_alloc(d->a, d->target_count * sizeof *d->found);
+    if (!d->tok || !d->found || arena_failed(d->a)) goto fail;
     return d;
 fail:
     decoder_free(d);
@@ -478,6 +518,237 @@ static int validate_value(const jsmntok_t *t, int *i, int count, const char *js)
     return pos == close ? -1 : pos;
 }
 
+/* ---- the one pass ---------------------------------------------------------------
+ * scan_event() accepts exactly the lines that jsmn (strict) followed by
+ * validate_value() and the trailing-data check accept, without tokens:
+ *   1. one object in RFC 8259's grammar, after leading ' ', '\t' or '\r';
+ *      strings may hold any byte but NUL, and escapes are checked as jsmn
+ *      checks them (\u needs four hex digits; surrogates are left to
+ *      unescape(), when the string is read);
+ *   2. at most INGEST_MAX_TOKENS tokens, counted as jsmn counts them: each
+ *      object, array, key, string and primitive;
+ *   3. after the object, only whitespace, ',' and ':' (which jsmn passes
+ *      over there) up to the end or a NUL byte.
+ * tests/ingest/test_decode.c pins the edges of each. On the way it notes, for
+ * each key the trie knows, where its value lies (the last one wins when a
+ * key repeats, as the token walk did). */
+
+typedef struct scanner {
+    found *found;
+    const char *line, *end;
+    uint32_t tokens;
+} scanner;
+
+/* Bytes that stop the run of plain bytes inside a string. */
+static const uint8_t string_stop[256] = {[0] = 1, ['"'] = 1, ['\\'] = 1};
+/* Bytes after which jsmn ends a primitive: whitespace, ',', ']' and '}'. */
+static const uint8_t primitive_end[256] = {['\t'] = 1, ['\n'] = 1, ['\r'] = 1, [' '] = 1,
+                                           [','] = 1,  [']'] = 1,  ['}'] = 1};
+
+static const char *scan_ws(const char *p, const char *end)
+{
+    if (p < end && (uint8_t)*p > ' ') return p; /* the common case: none */
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    return p;
+}
+
+/* Skips plain string bytes sixteen at a time while sixteen remain (SSE2,
+ * which every x86-64 has); elsewhere the byte loop does it all. */
+static const char *string_run(const char *p, const char *end)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), nul = _mm_setzero_si128();
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                   _mm_cmpeq_epi8(v, nul));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        if (mask) return p + __builtin_ctz(mask);
+        p += 16;
+    }
+#else
+    (void)end;
+#endif
+    return p;
+}
+
+/* The string whose opening quote is at p; returns the byte after its
+ * closing quote, or NULL. Sets *escaped when it holds a backslash. */
+static const char *scan_string(const char *p, const char *end, bool *escaped)
+{
+    p++;
+    for (;;) {
+        p = string_run(p, end);
+        while (p < end && !string_stop[(uint8_t)*p]) p++;
+        if (p >= end || *p == '\0') return NULL;
+        if (*p == '"') return p + 1;
+        *escaped = true;
+        if (end - p < 2) return NULL;
+        switch (p[1]) {
+        case '"': case '/': case '\\': case 'b': case 'f': case 'n': case 'r': case 't': p += 2; break;
+        case 'u':
+            if (end - p < 6 || hex_digit(p[2]) < 0 || hex_digit(p[3]) < 0 || hex_digit(p[4]) < 0 ||
+                hex_digit(p[5]) < 0)
+                return NULL;
+            p += 6;
+            break;
+        default: return NULL;
+        }
+    }
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A number, true, false or null at p (p < end); the byte after it, or NULL
+ * when it is misspelt or not followed by what ends a primitive. */
+static const char *scan_primitive(const char *p, const char *end)
+{
+    switch (*p) {
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4) != 0) return NULL;
+        p += 4;
+        break;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5) != 0) return NULL;
+        p += 5;
+        break;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4) != 0) return NULL;
+        p += 4;
+        break;
+    default: /* the grammar primitive_ok() checks */
+        if (*p == '-') p++;
+        if (p >= end || !is_digit(*p)) return NULL;
+        if (*p == '0') p++;
+        else while (p < end && is_digit(*p)) p++;
+        if (p < end && *p == '.') {
+            const char *f = ++p;
+            while (p < end && is_digit(*p)) p++;
+            if (p == f) return NULL;
+        }
+        if (p < end && (*p == 'e' || *p == 'E')) {
+            p++;
+            if (p < end && (*p == '+' || *p == '-')) p++;
+            const char *e = p;
+            while (p < end && is_digit(*p)) p++;
+            if (p == e) return NULL;
+        }
+    }
+    return p < end && primitive_end[(uint8_t)*p] ? p : NULL;
+}
+
+/* The child of `node` keyed by key[0, len), or NULL. Keys compare as their
+ * raw bytes, escapes undecoded. */
+static const trie *trie_find(const trie *node, const char *key, uint32_t len)
+{
+    for (uint32_t h = key_hash(key, len) & node->index_mask;; h = (h + 1) & node->index_mask) {
+        uint32_t c = node->index[h];
+        if (!c) return NULL; /* the index is never full */
+        const trie *t = &node->children[c - 1];
+        if (t->key_len == len && memcmp(t->key, key, len) == 0) return t;
+    }
+}
+
+static const char *scan_object(scanner *s, const char *p, const trie *node);
+static const char *scan_array(scanner *s, const char *p);
+
+/* The value at p; notes where it lies when `node` is a target, and looks
+ * into it when it is an object and `node` has children. The byte after it,
+ * or NULL when it is not valid. */
+static const char *scan_value(scanner *s, const char *p, const trie *node)
+{
+    if (p >= s->end || ++s->tokens > INGEST_MAX_TOKENS) return NULL;
+    const char *start = p;
+    bool escaped = false;
+    uint8_t type;
+    switch (*p) {
+    case '"':
+        p = scan_string(p, s->end, &escaped);
+        type = JSMN_STRING;
+        break;
+    case '{':
+        p = scan_object(s, p, node && node->child_count ? node : NULL);
+        type = JSMN_OBJECT;
+        break;
+    case '[':
+        p = scan_array(s, p);
+        type = JSMN_ARRAY;
+        break;
+    default:
+        p = scan_primitive(p, s->end);
+        type = JSMN_PRIMITIVE;
+        break;
+    }
+    if (p && node && node->target >= 0) {
+        found *f = &s->found[node->target];
+        bool quoted = type == JSMN_STRING;
+        f->type = type;
+        f->escaped = escaped;
+        f->start = (int32_t)(start + quoted - s->line);
+        f->end = (int32_t)(p - quoted - s->line);
+    }
+    return p;
+}
+
+/* The object whose '{' is at p, its members looked up in `node` (NULL: none
+ * are read). */
+static const char *scan_object(scanner *s, const char *p, const trie *node)
+{
+    const char *end = s->end;
+    p = scan_ws(p + 1, end);
+    if (p < end && *p == '}') return p + 1;
+    for (;;) {
+        if (p >= end || *p != '"' || ++s->tokens > INGEST_MAX_TOKENS) return NULL;
+        const char *key = p + 1;
+        bool escaped = false;
+        p = scan_string(p, end, &escaped);
+        if (!p) return NULL;
+        const trie *child = node ? trie_find(node, key, (uint32_t)(p - 1 - key)) : NULL;
+        p = scan_ws(p, end);
+        if (p >= end || *p != ':') return NULL;
+        p = scan_value(s, scan_ws(p + 1, end), child);
+        if (!p) return NULL;
+        p = scan_ws(p, end);
+        if (p >= end) return NULL;
+        if (*p == '}') return p + 1;
+        if (*p != ',') return NULL;
+        p = scan_ws(p + 1, end);
+    }
+}
+
+/* The array whose '[' is at p; nothing in it is read. */
+static const char *scan_array(scanner *s, const char *p)
+{
+    const char *end = s->end;
+    p = scan_ws(p + 1, end);
+    if (p < end && *p == ']') return p + 1;
+    for (;;) {
+        p = scan_value(s, p, NULL);
+        if (!p) return NULL;
+        p = scan_ws(p, end);
+        if (p >= end) return NULL;
+        if (*p == ']') return p + 1;
+        if (*p != ',') return NULL;
+        p = scan_ws(p + 1, end);
+    }
+}
+
+/* Checks the event whose '{' is at json[lead] and fills d->found; false
+ * when decode_slow() must say what is wrong. */
+static bool scan_event(decoder *d, const char *json, size_t len, size_t lead)
+{
+    scanner s = {.found = d->found, .line = json, .end = json + len};
+    memset(d->found, 0, d->target_count * sizeof *d->found);
+    const char *p = scan_value(&s, json + lead, &d->root);
+    if (!p) return false;
+    for (; p < s.end && *p; p++)
+        if (!is_ws(*p) && *p != ',' && *p != ':') return false;
+    return true;
+}
+
 typedef struct ctx {
     decoder *d;
     char *js;
@@ -502,35 +773,43 @@ static void fail(ctx *x, uint32_t offset, const char *fmt, ...)
 static str string_at(ctx *x, int target)
 {
     str s = {NULL, 0};
-    int i = x->d->tok[target];
-    if (i < 0) return s;
-    jsmntok_t *t = &x->d->tokens[i];
-    if (t->type != JSMN_STRING) return s;
-    char *p = x->js + t->start;
-    uint32_t len = (uint32_t)(t->end - t->start);
-    if (x->d->has_escapes && x->d->unescaped[i] != x->d->generation && memchr(p, '\\', len)) {
+    found *f = &x->d->found[target];
+    if (f->type != JSMN_STRING) return s;
+    char *p = x->js + f->start;
+    uint32_t len = (uint32_t)(f->end - f->start);
+    if (f->escaped) {
         if (!unescape(p, &len)) {
-            fail(x, (uint32_t)t->start, "malformed escape in string");
+            fail(x, (uint32_t)f->start, "malformed escape in string");
             return s;
         }
-        t->end = t->start + (int)len; /* the decoded length from now on */
+        f->end = f->start + (int32_t)len; /* the decoded length from now on */
+        f->escaped = false;
     }
-    x->d->unescaped[i] = x->d->generation;
     s.s = p;
     s.len = len;
     return s;
 }
 
+/* The number a token spells: strtod's reading, with a shortcut for plain
+ * integers short enough to be exact in a double (the same value). */
 static bool number_at(ctx *x, int target, double *out)
 {
-    int i = x->d->tok[target];
-    if (i < 0) return false;
-    const jsmntok_t *t = &x->d->tokens[i];
+    const found *f = &x->d->found[target];
+    if (f->type != JSMN_PRIMITIVE && f->type != JSMN_STRING) return false;
+    const char *s = x->js + f->start;
+    uint32_t len = (uint32_t)(f->end - f->start);
+    if (len == 0 || len >= 64) return false;
+    uint32_t i = s[0] == '-';
+    if (len - i >= 1 && len - i <= 15) {
+        uint64_t n = 0;
+        while (i < len && is_digit(s[i])) n = n * 10 + (uint64_t)(s[i++] - '0');
+        if (i == len) {
+            *out = s[0] == '-' ? -(double)n : (double)n;
+            return true;
+        }
+    }
     char buf[64];
-    uint32_t len = (uint32_t)(t->end - t->start);
-    if (len == 0 || len >= sizeof buf) return false;
-    if (t->type != JSMN_PRIMITIVE && t->type != JSMN_STRING) return false;
-    memcpy(buf, x->js + t->start, len);
+    memcpy(buf, s, len);
     buf[len] = '\0';
     char *end;
     double v = strtod(buf, &end);
@@ -544,10 +823,9 @@ static bool number_at(ctx *x, int target, double *out)
 static value value_at(ctx *x, int target, uint8_t want)
 {
     value v = {.type = VAL_NULL};
-    int i = target >= 0 ? x->d->tok[target] : -1;
-    if (i < 0) return v;
-    const jsmntok_t *t = &x->d->tokens[i];
-    if (t->type == JSMN_STRING) {
+    if (target < 0) return v;
+    const found *f = &x->d->found[target];
+    if (f->type == JSMN_STRING) {
         str s = string_at(x, target);
         if (want == VAL_NUM) {
             double n;
@@ -567,8 +845,8 @@ static value value_at(ctx *x, int target, uint8_t want)
         v.as.str.id = contract_intern_find(x->d->c, s.s, s.len);
         return v;
     }
-    if (t->type != JSMN_PRIMITIVE) return v; /* objects and arrays are not values */
-    char c = x->js[t->start];
+    if (f->type != JSMN_PRIMITIVE) return v; /* objects and arrays are not values */
+    char c = x->js[f->start];
     if (c == 't' || c == 'f') {
         v.type = VAL_BOOL;
         v.as.b = c == 't';
@@ -599,6 +877,54 @@ static str first_of(ctx *x, const uint8_t *targets, size_t n)
     return none;
 }
 
+/* The slow path, for a line scan_event() refused: jsmn tokenises it and
+ * validate_value() checks the tokens, to say what is wrong and where. Should
+ * both accept the line after all, the token walk fills d->found in
+ * scan_event()'s place, and the decode goes on. */
+static bool decode_slow(ctx *x, char *json, size_t len)
+{
+    decoder *d = x->d;
+    jsmn_parser p;
+    jsmn_init(&p);
+    int count = jsmn_parse(&p, json, len, d->tokens, INGEST_MAX_TOKENS);
+    if (count < 0) {
+        if (count == JSMN_ERROR_NOMEM)
+            fail(x, p.pos, "more than %d JSON tokens in one event", INGEST_MAX_TOKENS);
+        else if (count == JSMN_ERROR_PART)
+            fail(x, (uint32_t)len, "JSON ends early: an object or string is not closed");
+        else
+            fail(x, p.pos, "invalid JSON at byte %u", p.pos + 1);
+        return false;
+    }
+    if (count == 0 || d->tokens[0].type != JSMN_OBJECT) {
+        fail(x, 0, "an event must be a JSON object");
+        return false;
+    }
+    int next = 0, bad = validate_value(d->tokens, &next, count, json);
+    if (bad >= 0) {
+        fail(x, (uint32_t)bad, "invalid JSON at byte %d", bad + 1);
+        return false;
+    }
+    int end = skip(d->tokens, 0, count);
+    if (end != count) {
+        fail(x, (uint32_t)d->tokens[end].start, "unexpected data after the event's closing brace");
+        return false;
+    }
+    for (uint32_t i = 0; i < d->target_count; i++) d->tok[i] = -1;
+    walk(d, json, &d->root, 0, count);
+    for (uint32_t i = 0; i < d->target_count; i++) {
+        found *f = &d->found[i];
+        memset(f, 0, sizeof *f);
+        if (d->tok[i] < 0) continue;
+        const jsmntok_t *t = &d->tokens[d->tok[i]];
+        f->start = t->start;
+        f->end = t->end;
+        f->type = (uint8_t)t->type;
+        f->escaped = t->type == JSMN_STRING && memchr(json + t->start, '\\', (size_t)(t->end - t->start));
+    }
+    return true;
+}
+
 bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error *err)
 {
     ctx x = {.d = d, .js = json, .err = err};
@@ -615,39 +941,7 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
         fail(&x, (uint32_t)lead, "an event must be a JSON object, starting with '{'");
         return false;
     }
-    jsmn_parser p;
-    jsmn_init(&p);
-    int count = jsmn_parse(&p, json, len, d->tokens, INGEST_MAX_TOKENS);
-    if (count < 0) {
-        if (count == JSMN_ERROR_NOMEM)
-            fail(&x, p.pos, "more than %d JSON tokens in one event", INGEST_MAX_TOKENS);
-        else if (count == JSMN_ERROR_PART)
-            fail(&x, (uint32_t)len, "JSON ends early: an object or string is not closed");
-        else
-            fail(&x, p.pos, "invalid JSON at byte %u", p.pos + 1);
-        return false;
-    }
-    if (count == 0 || d->tokens[0].type != JSMN_OBJECT) {
-        fail(&x, 0, "an event must be a JSON object");
-        return false;
-    }
-    int next = 0, bad = validate_value(d->tokens, &next, count, json);
-    if (bad >= 0) {
-        fail(&x, (uint32_t)bad, "invalid JSON at byte %d", bad + 1);
-        return false;
-    }
-    int end = skip(d->tokens, 0, count);
-    if (end != count) {
-        fail(&x, (uint32_t)d->tokens[end].start, "unexpected data after the event's closing brace");
-        return false;
-    }
-    for (uint32_t i = 0; i < d->target_count; i++) d->tok[i] = -1;
-    d->has_escapes = memchr(json, '\\', len) != NULL;
-    if (++d->generation == 0) { /* after 2^32 events: start the marks afresh */
-        memset(d->unescaped, 0, sizeof d->unescaped);
-        d->generation = 1;
-    }
-    walk(d, json, &d->root, 0, count);
+    if (!scan_event(d, json, len, lead) && !decode_slow(&x, json, len)) return false;
 
     /* type */
     str type = string_at(&x, B_TYPE);
@@ -758,8 +1052,8 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
         case RULE_AUTOMATIC: {
             /* only a reply can be automatic: one that says who it answered,
              * or carries mail headers */
-            if (d->tok[B_SENDER_TYPE] < 0 && d->tok[B_AUTO_SUBMITTED] < 0 && d->tok[B_X_AUTOREPLY] < 0 &&
-                d->tok[B_X_AUTORESPOND] < 0 && d->tok[B_PRECEDENCE] < 0) {
+            if (!d->found[B_SENDER_TYPE].type && !d->found[B_AUTO_SUBMITTED].type && !d->found[B_X_AUTOREPLY].type &&
+                !d->found[B_X_AUTORESPOND].type && !d->found[B_PRECEDENCE].type) {
                 v->type = VAL_BOOL;
                 v->as.b = false;
                 break;

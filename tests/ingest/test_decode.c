@@ -92,6 +92,70 @@ static void test_refusals_say_what_and_where(void **state)
     expect_refused(f, "{\"type\":\"page\",\"userId\":\"u\\x\",\"timestamp\":\"2026-10-05T09:00:00Z\"}", "invalid JSON at byte 25", 24);
 }
 
+/* The one-pass check (scan_event) must refuse exactly what jsmn and the token
+ * check refused, with the same words and offsets, and accept the rest. */
+static void test_json_edges_match_the_token_check(void **state)
+{
+    fixture *f = *state;
+#define EV "{\"type\":\"page\",\"userId\":\"u\",\"timestamp\":\"2026-10-05T09:00:00Z\"," /* 63 bytes */
+    /* numbers: JSON's grammar, no more */
+    expect_refused(f, EV "\"n\":1.}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":-}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":1e}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":.5}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":+1}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":-01}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":1:2}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":truex}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":nul}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":1\x01}", "invalid JSON at byte 68", 67);
+    /* strings: escapes as jsmn checks them */
+    expect_refused(f, EV "\"n\":\"\\q\"}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":\"\\u12G4\"}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":\"abc}", "ends early", 72);
+    /* structure */
+    expect_refused(f, EV "\"n\":1,}", "invalid JSON at byte 69", 68);
+    expect_refused(f, EV "\"n\":[1,]}", "invalid JSON at byte 70", 69);
+    expect_refused(f, EV "\"n\":[,1]}", "invalid JSON at byte 69", 68);
+    expect_refused(f, EV "\"n\" 1}", "invalid JSON at byte 68", 67);
+    expect_refused(f, EV "\"n\":{1:2}}", "invalid JSON at byte 69", 68);
+    expect_refused(f, EV "\"n\":[1]]}", "invalid JSON at byte 71", 70);
+    expect_refused(f, EV "\"n\":1}}", "invalid JSON at byte 70", 69);
+    expect_refused(f, EV "\"n\":1} \"x\"", "after the event's closing brace", 71);
+    /* nesting past the token limit */
+    strbuf b;
+    strbuf_init(&b);
+    strbuf_puts(&b, EV "\"n\":");
+    for (int i = 0; i < INGEST_MAX_TOKENS; i++) strbuf_puts(&b, "[");
+    for (int i = 0; i < INGEST_MAX_TOKENS; i++) strbuf_puts(&b, "]");
+    strbuf_puts(&b, "}");
+    event ev;
+    decode_error err;
+    assert_false(decoder_decode(f->d, b.data, b.len, &ev, &err));
+    assert_non_null(strstr(err.what, "more than 2048 JSON tokens"));
+    strbuf_free(&b);
+    /* accepted as before: ',' and ':' after the object (jsmn passes over
+     * them), anything after a NUL, raw bytes that are not UTF-8, numbers in
+     * every JSON spelling, keys that repeat (the last one counts) */
+    assert_true(decode(f, EV "\"n\":[-0.5e+3,1E-2,0,true,false,null,{},[]]} ,:", &ev, &err));
+    char with_nul[] = EV "\"n\":1}\0garbage";
+    assert_true(decoder_decode(f->d, with_nul, sizeof with_nul - 1, &ev, &err));
+    assert_true(decode(f, EV "\"n\":\"\xff\xc3\x28\x01\",\"event\":\"x\"}", &ev, &err));
+    assert_true(decode(f, "{\"type\":\"track\",\"userId\":\"a\",\"event\":\"x\",\"timestamp\":\"2026-10-05T09:00:00Z\","
+                          "\"userId\":\"b\",\"properties\":{\"asset\":{\"topic\":\"security\"}},\"properties\":{\"text\":\"t\"}}",
+                       &ev, &err));
+    assert_true(str_eq(ev.user_id, "b"));
+    assert_true(str_eq(ev.text, "t"));
+    assert_int_equal(field(f, &ev, "properties.asset.topic")->type, VAL_STR); /* from the first "properties" */
+    /* keys compare as written: an escaped key is not the key it spells */
+    expect_refused(f, "{\"type\":\"page\",\"us\\u0065rId\":\"u\",\"timestamp\":\"2026-10-05T09:00:00Z\"}",
+                   "neither \"userId\" nor \"anonymousId\"", 0);
+    /* escapes are decoded in strings that are read, and only there */
+    assert_true(decode(f, EV "\"n\":\"\\ud800\",\"properties\":{\"text\":\"a\\/b\\u0041\"}}", &ev, &err));
+    assert_true(str_eq(ev.text, "a/bA"));
+#undef EV
+}
+
 static void test_size_limits(void **state)
 {
     fixture *f = *state;
@@ -288,6 +352,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_refusals_say_what_and_where, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_edges_match_the_token_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_fields_are_derived, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escapes_are_decoded, setup, teardown),
