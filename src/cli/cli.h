@@ -39,6 +39,15 @@ int cmd_simulate(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+
+/* model.c: the learned score's model, from --model FILE (`option`), else
+ * the contract's `model:` (relative to the contract's folder). NULL when
+ * neither names one, or when it cannot be read — then a warning on stderr
+ * says why and that `score` stays null (the documented fallback). */
+struct contract;
+struct score_model;
+struct score_model *cli_load_model(const char *name, const struct contract *c, const char *contract_path,
+                                   const char *option);
 int cmd_report(int argc, char **argv); extern const char cmd_report_usage[]; /* report.c */
 int cmd_diff(int argc, char **argv); extern const char cmd_diff_usage[]; /* diff.c */
 int cmd_train(int argc, char **argv); extern const char cmd_train_usage[]; /* train.c */

@@ -319,7 +319,7 @@ static void summary(replay *r)
 
 int cmd_replay(int argc, char **argv)
 {
-    const char *contract_path = NULL, *accounts = NULL, *input_format = NULL, *reps = NULL;
+    const char *contract_path = NULL, *accounts = NULL, *input_format = NULL, *reps = NULL, *model = NULL;
     replay r = {.format = FORMAT_JSON};
     engine_options opt = {0};
     duration_ms lateness = 0;
@@ -335,6 +335,9 @@ int cmd_replay(int argc, char **argv)
             first++;
         } else if (strcmp(a, "--reps") == 0 && v) {
             reps = v;
+            first++;
+        } else if (strcmp(a, "--model") == 0 && v) {
+            model = v;
             first++;
         } else if (strcmp(a, "--accounts") == 0 && v) {
             accounts = v;
@@ -380,7 +383,11 @@ int cmd_replay(int argc, char **argv)
         }
         if ((code = cli_load_reps(opt.router, reps)) != EXIT_OK) goto done;
     }
+    opt.model = cli_load_model("replay", c, contract_path, model);
     r.e = engine_new(c, &opt);
+    if (r.e && engine_score_problem(r.e))
+        fprintf(stderr, "baton replay: %s; `score` is null, so gates that read it do not hold\n",
+                engine_score_problem(r.e));
     r.d = decoder_new(c);
     strbuf_init(&r.line);
     if (lateness > 0) {
@@ -430,6 +437,7 @@ done:
     decoder_free(r.d);
     engine_free(r.e);
     route_free(opt.router);
+    score_model_free(opt.model);
     contract_free(c);
     return code;
 }

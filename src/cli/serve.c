@@ -67,6 +67,7 @@ int cmd_serve(int argc, char **argv)
                 return cli_usage_error("serve", "at most %d --webhook endpoints", WEBHOOK_MAX_ENDPOINTS);
             wh->endpoints[wh->endpoint_count++] = argv[++i];
         } else if (strcmp(a, "--webhook-secret-file") == 0 && v) secret_file = argv[++i];
+        else if (strcmp(a, "--model") == 0 && v) opt.model = argv[++i];
         else if (strcmp(a, "--webhook-events") == 0 && v) {
             char bad[64];
             if (!webhook_parse_events(v, &wh->events, bad, sizeof bad))

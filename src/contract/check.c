@@ -456,6 +456,7 @@ static void check_name(checker *k, node *n)
             n->ref = builtins[b].ref;
             n->type = builtins[b].type;
             if (n->ref == REF_POINTS) c->about.reads_points = true;
+            if (n->ref == REF_SCORE) c->about.reads_score = true;
             return;
         }
     }

@@ -15,7 +15,7 @@
 static const char *const top_keys[] = {
     "contract", "version", "signed_by", "retention", "calendar", "lists",   "macros",  "kinds",
     "fit",      "signals", "points",    "gates",     "require",  "context", "stages",  "sla",
-    "reasons",  "tests",   "identity",  "language", "word_order", "routing",
+    "reasons",  "tests",   "identity",  "language", "word_order", "routing", "model",
 };
 
 /* language: english          the stemmer `mentions` uses (libstemmer's names)
@@ -152,6 +152,20 @@ static void compile_all(contract *c, errors *errs)
         if (g->info.when) g->info.monotone = expr_monotone(c, g->e.when.root);
     }
     compile_routing(c, errs);
+    if (c->about.model) {
+        /* the learned score reads firmographics and the lead's role whether
+         * or not an expression does (docs/scoring.md): the engine keeps them */
+        static const struct {
+            const char *path;
+            uint8_t scope, type;
+        } model_fields[] = {
+            {"account.industry", SCOPE_ACCOUNT, VAL_STR}, {"account.employees", SCOPE_ACCOUNT, VAL_NUM},
+            {"account.revenue", SCOPE_ACCOUNT, VAL_NUM},  {"account.country", SCOPE_ACCOUNT, VAL_STR},
+            {"lead.title", SCOPE_LEAD, VAL_STR},          {"lead.seniority", SCOPE_LEAD, VAL_STR},
+        };
+        for (size_t i = 0; i < ARRAY_LEN(model_fields); i++)
+            contract_field_slot(c, model_fields[i].path, model_fields[i].scope, model_fields[i].type, false);
+    }
     /* Macros nobody uses are still checked, so their mistakes show now. */
     for (uint32_t i = 0; i < c->macro_count; i++) {
         macro_def *m = &c->macros[i];
@@ -461,4 +475,14 @@ int contract_find_stage(const contract *c, const char *name)
     for (uint32_t i = 0; i < c->stage_count; i++)
         if (strcmp(c->stages[i].name, name) == 0) return (int)i;
     return -1;
+}
+
+bool contract_model_path(const contract *c, const char *contract_path, char *out, size_t size)
+{
+    const char *model = c->about.model;
+    if (!model) return false;
+    const char *slash = model[0] == '/' ? NULL : strrchr(contract_path, '/');
+    if (slash) snprintf(out, size, "%.*s/%s", (int)(slash - contract_path), contract_path, model);
+    else snprintf(out, size, "%s", model);
+    return true;
 }

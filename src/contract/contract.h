@@ -225,6 +225,8 @@ typedef struct contract_info {
      * look back, and never less than the 14 days the context block covers. */
     duration_ms history;
     bool reads_points; /* some expression reads `points` */
+    bool reads_score;  /* some expression reads `score` */
+    const char *model; /* the learned score's model file, as written (relative to the contract); NULL */
     calendar_info calendar;
     sla_figure first_touch, meeting;
     uint8_t on_breach;               /* enum sla_breach */
@@ -233,6 +235,9 @@ typedef struct contract_info {
 } contract_info;
 
 const contract_info *contract_about(const contract *c);
+/* The model file the contract names, relative to the contract file's folder
+ * (`contract_path`); false when it names none. */
+bool contract_model_path(const contract *c, const char *contract_path, char *out, size_t size);
 size_t contract_stage_count(const contract *c);
 const stage_info *contract_stage(const contract *c, size_t i);
 size_t contract_kind_count(const contract *c);

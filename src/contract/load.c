@@ -285,6 +285,7 @@ void load_header(loader *ld, const ynode *root)
     }
     about->retention = CONTRACT_DEFAULT_RETENTION;
     if ((n = ymap_get(root, "retention"))) duration_of(ld, n, "'retention'", &about->retention);
+    if ((n = ymap_get(root, "model")) && text_of(ld, n, "'model'")) about->model = n->text;
     load_calendar(ld, ymap_get(root, "calendar"));
 }
 

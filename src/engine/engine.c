@@ -83,7 +83,7 @@ engine *engine_new(const contract *c, const engine_options *opt)
     strbuf_init(&e->asks);
     strbuf_init(&e->json);
     e->now_desc = arena_alloc(e->pool, (signals + 1) * sizeof *e->now_desc);
-    if (!e->now_desc) goto fail;
+    if (!e->now_desc || !score_setup(e)) goto fail;
     return e;
 fail:
     engine_free(e);
@@ -105,6 +105,7 @@ void engine_free(engine *e)
     mem_free(e->changed_accounts);
     dedupe_free(&e->seen);
     sla_teardown(e);
+    score_teardown(e);
     strmap_free(e->strings);
     strmap_free(e->lead_ids);
     strmap_free(e->account_ids);
@@ -363,7 +364,7 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
     env->count = history_count;
     env->last = history_last;
     env->distinct = history_distinct;
-    env->score.type = VAL_NULL; /* the closed-won model arrives with `baton train` */
+    env->score.type = VAL_NULL; /* set after this event's hits, in engine_apply() */
     const points_info *pts = contract_points(c);
     env->points.type = VAL_NULL;
     if (pts->enabled && contract_about(c)->reads_points) { /* decay costs a pow(): only when read */
@@ -491,6 +492,7 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     }
     /* a hit that earned points has decayed and added them as of now */
     if (env.points.type == VAL_NUM && l->points_at == ev->timestamp) env.points.as.num = l->points;
+    env.score = lead_score(e, l, ev->timestamp);
 
     lifecycle_wake(e, sink, l, ev->timestamp);
     if (ev->type == EVENT_TRACK) lifecycle_outcome(e, sink, l, ev);

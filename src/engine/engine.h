@@ -36,6 +36,11 @@ typedef struct engine_options {
      * handoffs go to the receiving team, unassigned. Borrowed, and used
      * only by the engine while it lives. */
     router *router;
+    /* the learned score (R8), loaded by the caller (score_model_load()); the
+     * engine binds it to this contract and borrows it. NULL, or a model that
+     * does not bind, leaves `score` null: score gates do not hold, and
+     * engine_score_problem() says why. */
+    struct score_model *model;
 } engine_options;
 
 /* Lead status beside the stage; see lifecycle.c for the state diagram. */
@@ -78,6 +83,9 @@ typedef struct handoff {
     const value *fields;        /* all field slots at decision time */
     const value *terms;         /* the gate's terms' values, gate_info.terms order */
     const route_decision *route; /* the rep chosen and why; NULL without a router or while held */
+    double score;                /* the learned score at decision time; NaN without a model */
+    const struct score_factor *factors; /* what moved it most, largest first */
+    uint32_t factor_count;
 } handoff;
 
 /* A change of stage or status, with its cause. */
@@ -177,6 +185,10 @@ void engine_set_router(engine *e, router *r);
 void engine_advance(engine *e, time_ms now, const engine_sink *sink);
 /* When the next clock runs out; 0 when none is running. */
 time_ms engine_next_due(const engine *e);
+/* Why the learned score is not in use (a model that does not fit this
+ * contract), or NULL. */
+const char *engine_score_problem(const engine *e);
+
 /* A human-readable reason the contract's calendar could not be used (the
  * engine then counts business time in UTC), or NULL. */
 const char *engine_calendar_problem(const engine *e);

@@ -2,6 +2,7 @@
  * context lines a first call needs (R3, R11) — and its JSON form. */
 #include "engine/internal.h"
 
+#include <math.h>
 #include <string.h>
 
 bool lead_has_context(const engine *e, const lead *l, uint32_t gate)
@@ -127,6 +128,12 @@ void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, co
     }
     route_decision route;
     if (ready && handoff_route(e, l, g, env, ev->timestamp, &route)) h.route = &route;
+    h.score = NAN;
+    if (env->score.type == VAL_NUM) { /* score_x still holds this event's encoding */
+        h.score = env->score.as.num;
+        h.factors = e->factors;
+        h.factor_count = (uint32_t)score_explain(e->model, e->score_x, e->factors, SCORE_TOP_FACTORS);
+    }
     if (sink && sink->handoff) sink->handoff(sink->ctx, &h);
     char cause[96];
     snprintf(cause, sizeof cause, "gate %s", g->name);
@@ -286,6 +293,17 @@ void handoff_to_json(const handoff *h, strbuf *out)
         strbuf_putc(out, '}');
     }
     strbuf_puts(out, "]}");
+    if (!isnan(h->score)) {
+        strbuf_printf(out, ",\"score\":{\"value\":%.4f,\"factors\":[", h->score);
+        for (uint32_t i = 0; i < h->factor_count; i++) {
+            const score_factor *f = &h->factors[i];
+            if (i) strbuf_putc(out, ',');
+            strbuf_puts(out, "{\"feature\":");
+            json_str(out, f->feature);
+            strbuf_printf(out, ",\"value\":%g,\"contribution\":%.4f}", f->value, f->contribution);
+        }
+        strbuf_puts(out, "]}");
+    }
     if (h->route) {
         strbuf_puts(out, ",\"route\":");
         route_decision_to_json(h->route, out);

@@ -104,6 +104,13 @@ struct engine {
     uint64_t next_handoff;
     struct calendar *calendar;
     char calendar_problem[160];
+    /* the learned score, when the contract reads it and a model is bound */
+    struct features *features;
+    struct score_model *model;
+    const char **score_text; /* a row of inputs and its encoding, sized once */
+    double *score_num, *score_x;
+    struct score_factor *factors;
+    char score_problem[300];
     sla_timer *timers; /* a binary min-heap on due */
     size_t timer_count, timer_cap;
     engine_stats stats;
@@ -161,6 +168,12 @@ bool mark_account_changed(engine *e, uint32_t account_index);
 /* Picks the rep for a lead the receiving team just got (no-op without a
  * router); `out` is filled when it returns true. */
 bool handoff_route(engine *e, lead *l, const gate_info *g, const eval_env *env, time_ms at, route_decision *out);
+
+/* score.c */
+bool score_setup(engine *e);
+void score_teardown(engine *e);
+/* The lead's learned score after this event's hits; VAL_NULL without a model. */
+value lead_score(engine *e, const lead *l, time_ms now);
 
 /* sla.c */
 bool sla_setup(engine *e);

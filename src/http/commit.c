@@ -243,6 +243,7 @@ static engine *engine_from_store(server *s)
     router *r = router_from_store(s);
     if (!r) return NULL;
     eo.router = route_rep_count(r) ? r : NULL;
+    eo.model = s->model;
     engine *e = engine_new(s->contract, &eo);
     if (!e) {
         route_free(r);
@@ -296,7 +297,20 @@ bool server_load(server *s)
     s->contract_text = text;
     if (!s->contract) return false;
     s->decoder = decoder_new(s->contract);
+    char model[4096];
+    if (s->opt.model) snprintf(model, sizeof model, "%s", s->opt.model);
+    if (s->opt.model || contract_model_path(s->contract, s->opt.contract, model, sizeof model)) {
+        strbuf refused;
+        strbuf_init(&refused);
+        if (!(s->model = score_model_load(model, &refused)))
+            fprintf(stderr, "baton serve: %s; `score` is null, so gates that read it do not hold\n",
+                    refused.data ? refused.data : model);
+        strbuf_free(&refused);
+    }
     s->engine = s->decoder ? engine_from_store(s) : NULL;
+    if (s->engine && engine_score_problem(s->engine))
+        fprintf(stderr, "baton serve: %s; `score` is null, so gates that read it do not hold\n",
+                engine_score_problem(s->engine));
     if (!s->engine) {
         fprintf(stderr, "baton serve: cannot load the state in %s: %s\n", s->opt.db, store_error(s->store));
         return false;
@@ -318,7 +332,8 @@ bool server_replace_contract(server *s, const char *path, const char *text, size
     decoder *d = decoder_new(c);
     engine_options eo = {.dedupe_window = s->opt.dedupe_window,
                          .external_clock = true,
-                         .router = route_rep_count(s->router) ? s->router : NULL};
+                         .router = route_rep_count(s->router) ? s->router : NULL,
+                         .model = s->model};
     pthread_mutex_lock(&s->engine_lock);
     eo.first_handoff = engine_next_handoff(s->engine);
     engine *e = d ? engine_new(c, &eo) : NULL;

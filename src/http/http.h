@@ -23,6 +23,7 @@ typedef struct serve_options {
     duration_ms dedupe_window;
     duration_ms event_retention; /* 0: keep events forever */
     webhook_options webhooks;    /* no endpoints: no webhooks */
+    const char *model;           /* the learned score's model; NULL: the contract's model: */
     /* Called once the server listens, with the address it listens on. */
     void (*ready)(const char *address);
 } serve_options;

@@ -59,6 +59,7 @@ typedef struct server {
     pthread_t checkpointer; /* copies the WAL into the database, off the commit path */
     webhook_worker *webhooks; /* NULL when no endpoint is configured */
     router *router;           /* the reps; the committer's, like the engine that borrows it */
+    struct score_model *model; /* the learned score, NULL when none is named or it cannot be read */
     pthread_cond_t tick;
     bool checkpointing;
 

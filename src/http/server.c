@@ -1029,6 +1029,7 @@ done:
     if (committing) committer_stop(s);
     webhook_stop(s->webhooks); /* after the committer: every row it queued is in the store */
     route_free(s->router);
+    score_model_free(s->model);
     for (int i = 0; i < s->reader_count; i++) store_close(s->readers[i]);
     store_close(s->store);
     engine_free(s->engine);
