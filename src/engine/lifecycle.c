@@ -163,7 +163,9 @@ void lifecycle_outcome(engine *e, const engine_sink *sink, lead *l, const event 
     if (!sink || !sink->outcome) return;
     outcome o = {
         .lead = l->key,
-        .handoff = l->handoff,
+        /* a handoff still waiting for its context has not reached anyone:
+         * what the team did meanwhile is not an answer to it */
+        .handoff = l->status == STATUS_NEEDS_CONTEXT ? 0 : l->handoff,
         .kind = (uint8_t)kind,
         .at = ev->timestamp,
         .reason = reason ? reason->code : NULL,

@@ -375,20 +375,53 @@ bool server_replace_contract(server *s, const char *path, const char *text, size
 
 /* ---- one group ------------------------------------------------------------------- */
 
+/* The body as stored: the message as received, or — when it left its type
+ * or timestamp to the endpoint and the time of receipt — with both written
+ * in front, so the event log replays to the same decisions. Keys already in
+ * the message come later and win. */
+static const char *stored_body(server *s, const job_item *it, const event *ev, bool defaulted, size_t *len)
+{
+    *len = it->len;
+    if (!defaulted) return it->json;
+    char when[40];
+    time_format(ev->timestamp, when, sizeof when);
+    strbuf_reset(&s->scratch);
+    strbuf_printf(&s->scratch, "{\"type\":\"%s\",\"timestamp\":\"%s\"", event_type_name((enum event_type)ev->type),
+                  when);
+    const char *rest = memchr(it->json, '{', it->len);
+    rest = rest ? rest + 1 : it->json + it->len;
+    size_t left = (size_t)(it->json + it->len - rest);
+    size_t skip = 0;
+    while (skip < left && (rest[skip] == ' ' || rest[skip] == '\t' || rest[skip] == '\n' || rest[skip] == '\r')) skip++;
+    if (skip == left || rest[skip] != '}') strbuf_putc(&s->scratch, ',');
+    strbuf_append(&s->scratch, rest, left);
+    *len = s->scratch.len;
+    return s->scratch.oom ? NULL : s->scratch.data;
+}
+
 static void process_item(server *s, const engine_sink *sink, job *j, job_item *it, time_ms now)
 {
     store *st = s->store;
     event ev;
     decode_error err;
-    decoder_set_default_type(s->decoder, j->default_type);
-    decoder_set_default_time(s->decoder, now);
     char *copy = mem_strndup(it->json, it->len); /* decoding changes the bytes; the store keeps the original */
     if (!copy) {
         it->status = ITEM_INVALID;
         snprintf(it->error, sizeof it->error, "out of memory");
         return;
     }
+    /* first as it stands; only a message that needs the endpoint's type or
+     * the time of receipt is decoded again with them */
+    decoder_set_default_type(s->decoder, -1);
+    decoder_set_default_time(s->decoder, 0);
+    bool defaulted = false;
     if (!decoder_decode(s->decoder, copy, it->len, &ev, &err)) {
+        memcpy(copy, it->json, it->len);
+        decoder_set_default_type(s->decoder, j->default_type);
+        decoder_set_default_time(s->decoder, now);
+        defaulted = true;
+    }
+    if (defaulted && !decoder_decode(s->decoder, copy, it->len, &ev, &err)) {
         it->status = ITEM_INVALID;
         snprintf(it->error, sizeof it->error, "%s (at byte %u)", err.what, err.offset + 1);
         atomic_fetch_add(&s->rejected, 1);
@@ -406,9 +439,13 @@ static void process_item(server *s, const engine_sink *sink, job *j, job_item *i
         .name = name[0] ? name : NULL,
         .at = ev.timestamp,
         .received = now,
-        .body = it->json,
-        .body_len = it->len,
     };
+    se.body = stored_body(s, it, &ev, defaulted, &se.body_len);
+    if (!se.body) {
+        it->status = ITEM_INVALID;
+        snprintf(it->error, sizeof it->error, "out of memory");
+        goto done;
+    }
     int r = st->ops->put_event(st, &se);
     if (r == STORE_DUPLICATE) {
         it->status = ITEM_DUPLICATE;

@@ -373,6 +373,11 @@ static const char *const reps[WORLD_REPS] = {
     "Sam Rivera", "Priya Nair", "Jonas Weber", "Lucia Gomez", "Tom Becker", "Aisha Khan",
 };
 
+/* The development reps who work the leads first, one beside each account executive. */
+static const char *const sdrs[WORLD_REPS] = {
+    "Noah Fischer", "Mia Santos", "Ravi Menon", "Chloe Martin", "Diego Ruiz", "Hana Sato",
+};
+
 typedef struct asset_def {
     const char *asset, *topic, *title;
 } asset_def;
@@ -689,9 +694,11 @@ static duration_ms act_site(sim *s, person *p, time_ms t, enum level lv, bool fi
 static duration_ms act_pricing(sim *s, person *p, time_ms t, enum level lv, bool first)
 {
     const page_def *pg = &pricing_pages[RNG_PICK_ROW(&s->r, pricing_pages)];
-    int64_t seconds =
-        rng_chance(&s->r, pricing_long_dwell[lv]) ? rng_range(&s->r, 91, 400) : dwell(&s->r, 5, 90);
-    return page_view(s, p, t, pg, seconds, first);
+    bool long_look = rng_chance(&s->r, pricing_long_dwell[lv]);
+    int64_t seconds = long_look ? rng_range(&s->r, 91, 400) : dwell(&s->r, 5, 90);
+    duration_ms busy = page_view(s, p, t, pg, seconds, first);
+    if (long_look) sales_intent(s, p, t);
+    return busy;
 }
 
 /* ---- email ----------------------------------------------------------------------- */
@@ -783,6 +790,7 @@ static duration_ms act_reply_human(sim *s, person *p, time_ms t, enum level lv, 
     reply_headers(o, false, false, false);
     close_obj(o);
     finish(o);
+    sales_intent(s, p, t);
     return 0;
 }
 
@@ -801,7 +809,9 @@ static duration_ms download(sim *s, person *p, time_ms t, const asset_def *d)
 
 static duration_ms act_security(sim *s, person *p, time_ms t, enum level lv, bool first)
 {
-    return download(s, p, t, &PICK(&s->r, security_assets));
+    duration_ms busy = download(s, p, t, &PICK(&s->r, security_assets));
+    sales_intent(s, p, t);
+    return busy;
 }
 
 static duration_ms act_asset(sim *s, person *p, time_ms t, enum level lv, bool first)
@@ -842,6 +852,7 @@ static duration_ms act_request(sim *s, person *p, time_ms t, enum level lv, bool
     /* The form may ask what hurts and what it costs them. */
     if ((p->flags & (PF_PAIN | PF_IMPACT)) != (PF_PAIN | PF_IMPACT) && rng_chance(r, 0.5))
         p->follow = FOLLOW_TRAITS;
+    sales_intent(s, p, t);
     return rng_range(r, 20, 90) * MS_PER_SECOND;
 }
 
@@ -886,6 +897,8 @@ static duration_ms act_workload(sim *s, person *p, time_ms t, enum level lv, boo
     kv_int(o, "rows", rows);
     close_obj(o);
     finish(o);
+    /* A product alert: sales hears of real workloads, not of toy runs. */
+    if (rows >= SALES_ACTIVATION_ROWS) sales_intent(s, p, t);
     return 0;
 }
 
@@ -1036,7 +1049,7 @@ duration_ms events_follow(sim *s, person *p, time_ms t)
 
 /* ---- CRM outcomes ----------------------------------------------------------------------- */
 
-void events_crm(sim *s, account *a, time_ms t)
+void events_crm(sim *s, const account *a, const person *p, time_ms t, enum crm_stage stage)
 {
     static const char *const names[CRM_STAGES] = {
         [CRM_BOOKED] = "Meeting Booked",
@@ -1044,14 +1057,27 @@ void events_crm(sim *s, account *a, time_ms t)
         [CRM_OPPORTUNITY] = "Opportunity Created",
         [CRM_CLOSE] = "Deal Won",
     };
-    bool lost = a->crm == CRM_CLOSE && !a->won;
-    const person *champion = &s->people[a->first];
-    out *o = track(s, lost ? "Deal Lost" : names[a->crm], t, champion, ID_USER);
+    bool lost = stage == CRM_CLOSE && !a->won;
+    out *o = track(s, lost ? "Deal Lost" : names[stage], t, p, ID_USER);
     kv(o, "source", "crm");
     kv_domain(s, "account", a);
     kv(o, "owner", reps[a->owner]);
-    if (a->crm >= CRM_OPPORTUNITY) kv_int(o, "amount", a->amount);
+    if (stage >= CRM_OPPORTUNITY) kv_int(o, "amount", a->amount);
     if (lost) kv(o, "reason", PICK(&s->r, lost_reasons));
+    close_obj(o);
+    finish(o);
+}
+
+/* ---- sales actions ------------------------------------------------------------------------ */
+
+void events_sales(sim *s, const person *p, time_ms t, const char *event, const char *reason)
+{
+    const account *a = &s->accounts[p->account];
+    out *o = track(s, event, t, p, ID_USER);
+    kv(o, "source", "crm");
+    kv_domain(s, "account", a);
+    kv(o, "owner", sdrs[a->owner]);
+    if (reason) kv(o, "reason", reason);
     close_obj(o);
     finish(o);
 }

@@ -93,7 +93,8 @@ typedef struct account {
     uint8_t customer; /* a customer from the start */
     uint8_t won;      /* the deal closes won (at crm_at[CRM_CLOSE]) rather than lost */
     uint8_t crm;      /* the next outcome to emit; CRM_STAGES when none is left */
-    uint8_t owner;    /* the account executive, index into the reps */
+    uint8_t owner;    /* the account executive (and its SDR), index into the reps */
+    uint8_t claimer;  /* 1 + the person whose accepted lead took the story over; 0: none */
 } account;
 
 /* A person's web journey: anonymous browsing, then known. */
@@ -111,15 +112,28 @@ enum person_flag {
     PF_IN_SESSION = 32, /* the next event continues a browsing session */
 };
 
+/* The sales side of one person (sales.c): what the SDR does next. */
+enum sales_state {
+    SALES_IDLE,    /* waiting for a buying moment (after sales_hold) */
+    SALES_TOUCH,   /* the first touch is scheduled */
+    SALES_VERDICT, /* touched: accept or reject next */
+    SALES_DEAL,    /* accepted, and runs the account's CRM story */
+    SALES_MEETING, /* accepted: a first meeting of its own is booked next */
+    SALES_HELD,    /* that meeting is held next */
+    SALES_DONE,    /* accepted, or rejected for good: never worked again */
+};
+
 typedef struct person {
-    float activity;   /* multiplier of the person's event rate */
-    uint32_t account; /* index into sim.accounts */
-    uint8_t index;    /* position within the account; 0 is the champion */
+    float activity;      /* multiplier of the person's event rate */
+    uint32_t sales_hold; /* minutes after the start before sales works the person again */
+    uint32_t account;    /* index into sim.accounts */
+    uint8_t index;       /* position within the account; 0 is the champion */
     uint8_t first_name, last_name, title, country, mail;
     uint8_t phase, follow, flags;
     uint8_t memo;         /* what a follow-up refers to (the email opened) */
     uint8_t anon_left;    /* anonymous page views before the identify */
     uint8_t session_left; /* page views left in the current session */
+    uint8_t sales;        /* enum sales_state */
 } person;
 
 /* ---- the event writer --------------------------------------------------------
@@ -145,7 +159,8 @@ typedef struct out {
 
 typedef struct heap_entry {
     time_ms at;
-    uint32_t id;      /* a person, or npeople + account for its CRM outcomes */
+    uint32_t id;      /* a person; npeople + account for its CRM outcomes;
+                         npeople + naccounts + person for that person's sales side */
     uint32_t account; /* the actor's account, to fetch it early */
 } heap_entry;
 
@@ -188,6 +203,7 @@ time_ms world_next_change(const account *a, time_ms t);
 /* The relative event rate of people at each level. */
 extern const double world_level_weight[LVL_COUNT];
 bool world_in_icp(const account *a);
+bool world_icp_industry(const account *a);
 const char *world_industry(uint8_t industry);
 const char *world_stem(const account *a);
 const char *world_company_suffix(const account *a);
@@ -201,6 +217,26 @@ const char *world_title(const person *p);
 const char *world_seniority(const person *p);
 const char *world_free_mail(const person *p);
 
+/* sim.c: the schedule, for sales.c. sim_push() adds an actor's pending
+ * event (at >= the current event's time; the heap has room for every actor
+ * at once). sim_office_hours() is a moment in 09:00-17:00 local on t's day,
+ * or on the next workday. sim_business_advance() is the time at which `work`
+ * milliseconds of business time (09:00-17:00 local, Monday to Friday) have
+ * passed since t. */
+void sim_push(sim *s, time_ms at, uint32_t id, uint32_t acct);
+time_ms sim_office_hours(sim *s, time_ms t, int32_t off);
+time_ms sim_business_advance(time_ms t, int32_t off, duration_ms work);
+
+/* sales.c: the sales team. sales_intent() is told of a person's buying
+ * moment (events.c) and may schedule the SDR's first touch; sales_step()
+ * writes the person's pending sales event and returns the time of the next,
+ * or NEVER; sales_deal_step() writes the account's next CRM outcome for p
+ * and returns the time of the one after, or NEVER. */
+#define SALES_ACTIVATION_ROWS 1000 /* a workload this big alerts sales */
+void sales_intent(sim *s, person *p, time_ms t);
+time_ms sales_step(sim *s, person *p, time_ms t);
+time_ms sales_deal_step(sim *s, account *a, person *p, time_ms t);
+
 /* events.c: what each event says. The emitters write one JSON object to s->o
  * and return how long the person stays with it (a page's dwell), which spaces
  * the next event of a session. */
@@ -209,7 +245,11 @@ duration_ms events_session(sim *s, person *p, time_ms t, bool first);
 duration_ms events_follow(sim *s, person *p, time_ms t);
 duration_ms events_identify(sim *s, person *p, time_ms t, bool with_anon);
 duration_ms events_group(sim *s, person *p, time_ms t);
-/* The CRM outcome a->crm of the account. */
-void events_crm(sim *s, account *a, time_ms t);
+/* A CRM outcome for person p: `stage` of the account's story (for
+ * CRM_CLOSE, won or lost as a->won says). */
+void events_crm(sim *s, const account *a, const person *p, time_ms t, enum crm_stage stage);
+/* A sales action on p's lead: "First Touch", "Handoff Accepted", or
+ * "Handoff Rejected" with a reason code (else NULL). */
+void events_sales(sim *s, const person *p, time_ms t, const char *event, const char *reason);
 
 #endif

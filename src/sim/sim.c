@@ -1,12 +1,16 @@
 /* The simulator's schedule: who acts next, and when.
  *
  * Design notes.
- *   1. Every actor (a person, or an account's CRM) has exactly one pending
- *      event, kept in a min-heap ordered by (time, actor id). sim_next()
- *      takes the earliest, lets the actor write its event, and puts the actor
- *      back with the time of its following event, or drops it once that falls
- *      past the end. Events therefore come out in timestamp order, and memory
- *      is the heap plus the world: flat however many events are made.
+ *   1. Every actor (a person, an account's CRM, or a person's sales side)
+ *      has at most one pending event, kept in a min-heap ordered by (time,
+ *      actor id) with room for all of them at once. sim_next() takes the
+ *      earliest, lets the actor write its event, and puts the actor back with
+ *      the time of its following event, or drops it once that falls past the
+ *      end. A buying moment may add the person's sales side (sim_push(), at
+ *      or after the moment); an account's CRM actor whose story a lead took
+ *      over leaves without writing, and sim_next() moves on. Events therefore
+ *      come out in timestamp order, and memory is the heap plus the world:
+ *      flat however many events are made.
  *   2. An actor's next time is never before its current one, so no event is
  *      ever scheduled in the past (the heap's minimum never decreases).
  *   3. People come in sessions. A session starts after an exponential wait
@@ -25,7 +29,10 @@
  *      booked -> held -> opportunity -> won or lost, each step with odds and
  *      a delay by level, all planned in sim_new(). Steps that fall before the
  *      period happen silently. A win turns the account into a customer and a
- *      loss cools it to researching: both are level changes (note 4).
+ *      loss cools it to researching: both are level changes (note 4). A lead
+ *      that sales accepts may take the story over and move its steps
+ *      (sales.c, note 4 there); the close keeps its planned day unless that
+ *      is too early, the one level change the rate does not foresee.
  *
  * Transitions of a person (person_step):
  *   anonymous --page views--> anonymous --identify--> known --group--> known
@@ -100,6 +107,28 @@ static void sift_down(heap_entry *h, uint32_t n, uint32_t i)
     h[i] = e;
 }
 
+static void sift_up(heap_entry *h, uint32_t i)
+{
+    heap_entry e = h[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 4;
+        if (!before(&e, &h[parent])) break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = e;
+}
+
+/* The current actor sits at h[0] with a time <= at and (sales ids being the
+ * largest) a smaller id, so the new entry never rises above it. */
+void sim_push(sim *s, time_ms at, uint32_t id, uint32_t acct)
+{
+    assert(s->heap_len < 2 * s->npeople + s->naccounts);
+    assert(s->heap_len == 0 || !before(&(heap_entry){at, id, acct}, &s->heap[0]));
+    s->heap[s->heap_len] = (heap_entry){at, id, acct};
+    sift_up(s->heap, s->heap_len++);
+}
+
 static void heapify(heap_entry *h, uint32_t n)
 {
     for (uint32_t i = n / 4 + 1; i-- > 0;)
@@ -146,15 +175,36 @@ static time_ms activity_advance(time_ms t, int32_t off, double act, time_ms limi
     return t;
 }
 
-/* A moment in office hours (09:00-17:00 local) on t's day, or on the next
- * workday when t falls on a weekend. */
-static time_ms office_hours(sim *s, time_ms t, int32_t off)
+time_ms sim_office_hours(sim *s, time_ms t, int32_t off)
 {
     int64_t day = floor_div(t + off, MS_PER_DAY);
     int64_t wd = weekday(day);
     if (wd == 5) day += 2;
     if (wd == 6) day += 1;
     return day * MS_PER_DAY - off + 9 * MS_PER_HOUR + rng_range(&s->r, 0, 8 * MS_PER_HOUR - 1);
+}
+
+/* Business hours, where sales works: 09:00-17:00 local, Monday to Friday. */
+#define BUSINESS_START (9 * MS_PER_HOUR)
+#define BUSINESS_END   (17 * MS_PER_HOUR)
+#define BUSINESS_WEEK  (5 * (BUSINESS_END - BUSINESS_START))
+
+time_ms sim_business_advance(time_ms t, int32_t off, duration_ms work)
+{
+    /* Any seven consecutive days hold the same business time. */
+    t += work / BUSINESS_WEEK * WEEK_MS;
+    work %= BUSINESS_WEEK;
+    for (;;) {
+        time_ms local = t + off;
+        int64_t day = floor_div(local, MS_PER_DAY);
+        time_ms tod = local - day * MS_PER_DAY;
+        if (weekday(day) < 5 && tod < BUSINESS_END) {
+            time_ms from = tod > BUSINESS_START ? tod : BUSINESS_START;
+            if (work < BUSINESS_END - from) return t + (from - tod) + work;
+            work -= BUSINESS_END - from;
+        }
+        t += MS_PER_DAY - tod; /* the next local midnight */
+    }
 }
 
 /* ---- people ------------------------------------------------------------------------ */
@@ -232,15 +282,16 @@ static unsigned crm_story(sim *s, account *a)
     time_ms *at = a->crm_at;
     if (!a->customer && rng_chance(r, p_meeting[a->intent])) {
         enum level lv = (enum level)a->intent;
-        at[CRM_BOOKED] = office_hours(
+        at[CRM_BOOKED] = sim_office_hours(
             s, a->intent_at + rng_range(r, booked_lo[lv], booked_hi[lv]) * MS_PER_DAY, off);
         if (rng_chance(r, 0.88)) /* else a no-show */
-            at[CRM_HELD] = office_hours(s, at[CRM_BOOKED] + rng_range(r, 1, 10) * MS_PER_DAY, off);
+            at[CRM_HELD] =
+                sim_office_hours(s, at[CRM_BOOKED] + rng_range(r, 1, 10) * MS_PER_DAY, off);
         if (at[CRM_HELD] != NEVER && rng_chance(r, p_opportunity[lv])) {
             at[CRM_OPPORTUNITY] =
-                office_hours(s, at[CRM_HELD] + rng_range(r, 1, 14) * MS_PER_DAY, off);
+                sim_office_hours(s, at[CRM_HELD] + rng_range(r, 1, 14) * MS_PER_DAY, off);
             at[CRM_CLOSE] =
-                office_hours(s, at[CRM_OPPORTUNITY] + rng_range(r, 20, 90) * MS_PER_DAY, off);
+                sim_office_hours(s, at[CRM_OPPORTUNITY] + rng_range(r, 20, 90) * MS_PER_DAY, off);
             a->won = rng_chance(r, p_win[lv]);
         }
     }
@@ -255,20 +306,19 @@ static unsigned crm_story(sim *s, account *a)
     return n;
 }
 
+/* The account's own CRM actor runs the story with its champion, as the
+ * account executive's outbound work; unless a lead that sales accepted took
+ * the story over (sales.c), in which case this actor leaves, writing nothing. */
 static time_ms crm_step(sim *s, account *a, time_ms t)
 {
+    if (a->claimer) return NEVER;
     person *champion = &s->people[a->first];
     if (champion->phase != PH_KNOWN) {
         /* Sales holds the contact already: the CRM sync identifies them first. */
         events_identify(s, champion, t, false);
         return t + rng_range(&s->r, 60, 600) * MS_PER_SECOND;
     }
-    events_crm(s, a, t);
-    if (a->crm == CRM_CLOSE && a->won)
-        champion->flags |= PF_REGROUP; /* the next group call says customer */
-    while (++a->crm < CRM_STAGES)
-        if (a->crm_at[a->crm] != NEVER) return a->crm_at[a->crm] > t ? a->crm_at[a->crm] : t;
-    return NEVER;
+    return sales_deal_step(s, a, champion, t);
 }
 
 /* ---- building the schedule --------------------------------------------------------------- */
@@ -357,21 +407,34 @@ sim *sim_new(const sim_options *opt)
     return s;
 }
 
+/* Lets the actor at the top of the heap act; its event, if it wrote one, is
+ * in s->o. */
+static time_ms step(sim *s, const heap_entry *top)
+{
+    uint32_t id = top->id;
+    if (id < s->npeople) return person_step(s, &s->people[id], top->at);
+    id -= s->npeople;
+    if (id < s->naccounts) return crm_step(s, &s->accounts[id], top->at);
+    return sales_step(s, &s->people[id - s->naccounts], top->at);
+}
+
 bool sim_next(sim *s, strbuf *line)
 {
-    if (s->heap_len == 0) return false;
-    heap_entry top = s->heap[0];
-    time_ms next = top.id < s->npeople ? person_step(s, &s->people[top.id], top.at)
-                                       : crm_step(s, &s->accounts[top.id - s->npeople], top.at);
-    if (next < s->end) {
-        s->heap[0].at = next;
-    } else {
-        s->heap[0] = s->heap[--s->heap_len];
-    }
-    if (s->heap_len > 0) {
-        sift_down(s->heap, s->heap_len, 0);
-        prefetch_actor(s, &s->heap[0]);
-    }
+    do {
+        if (s->heap_len == 0) return false;
+        heap_entry top = s->heap[0];
+        s->o.p = NULL; /* head() sets it: an actor may leave without a word */
+        time_ms next = step(s, &top);
+        if (next < s->end) {
+            s->heap[0].at = next;
+        } else {
+            s->heap[0] = s->heap[--s->heap_len];
+        }
+        if (s->heap_len > 0) {
+            sift_down(s->heap, s->heap_len, 0);
+            prefetch_actor(s, &s->heap[0]);
+        }
+    } while (!s->o.p);
     assert(!s->o.overflow); /* every event is bounded by its tables */
     s->emitted++;
     strbuf_append(line, s->o.buf, (size_t)(s->o.p - s->o.buf));

@@ -160,6 +160,10 @@ const char *world_free_mail(const person *p)
 {
     return free_mail[p->last_name % ARRAY_LEN(free_mail)];
 }
+bool world_icp_industry(const account *a)
+{
+    return industries[a->industry].icp;
+}
 bool world_in_icp(const account *a)
 {
     return industries[a->industry].icp && a->employees >= 200;
@@ -270,8 +274,9 @@ bool world_build(sim *s)
     }
     s->npeople = total;
     s->people = mem_calloc(total, sizeof *s->people);
-    /* Room for every person and every account's CRM outcomes at once. */
-    s->heap = mem_calloc((size_t)total + s->naccounts, sizeof *s->heap);
+    /* Room for every actor at once: each person, each account's CRM
+     * outcomes, and each person's sales side. */
+    s->heap = mem_calloc((size_t)total * 2 + s->naccounts, sizeof *s->heap);
     if (!s->people || !s->heap) return false;
     for (uint32_t i = 0; i < s->naccounts; i++) {
         account *a = &s->accounts[i];

@@ -75,6 +75,15 @@ request GET /api/handoffs no-scheme
 expect_status 401 "no token"
 request GET /api/handoffs ingest-as-bearer
 expect_status 403 "an ingest token on the sales API"
+# A message that leaves its type to the endpoint and its time to the server
+# is stored with both, so the event log replays as it was decided.
+request POST /v1/track $W '{"userId":"ana","event":"Webinar Attended","messageId":"no-type"}'
+expect_status 200 "a track call without type or timestamp"
+sqlite3 "$DB" "SELECT body FROM events WHERE message_id = 'no-type'" > "$TMP/stored.jsonl"
+if grep -q '^{"type":"track","timestamp":"20[0-9-]*T[0-9:.]*Z","userId":"ana"' "$TMP/stored.jsonl"; then ok
+else bad "the stored body carries the type and time used: $(cat "$TMP/stored.jsonl")"; fi
+run replay --contract "$C" "$TMP/stored.jsonl"
+expect_err "1 applied, 0 rejected" "the stored body replays"
 request POST /v1/track wrong-key '{"userId":"x","event":"y"}'
 expect_status 401 "a wrong write key"
 

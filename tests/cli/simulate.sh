@@ -40,6 +40,41 @@ if cmp -s "$TMP/first" "$TMP/file.jsonl"; then ok; else bad "-o wrote other byte
 run simulate --seed=4 --accounts=20 --days=7 --output="$TMP/file2.jsonl"
 if cmp -s "$TMP/first" "$TMP/file2.jsonl"; then ok; else bad "--opt=value forms differ"; fi
 
+# The sales side closes the loop (issues #6, #7): a simulated quarter replayed
+# through the example contract has handoffs that sales touched, accepted,
+# rejected for more than one reason, and met within the SLA. The figures come
+# from the review's JSON; the first "figures" object is the period's own.
+"$BATON" simulate --seed 7 --accounts 300 --days 92 -o "$TMP/quarter.jsonl"
+run report --contract "$SRC/contracts/example.yaml" --month 2026-08 --format json "$TMP/quarter.jsonl"
+expect_code 0 "review of a simulated quarter"
+grep -o '"figures":{[^}]*}' "$TMP/out" | head -1 >"$TMP/figures"
+figure() { grep -o "\"$1\":[0-9]*" "$TMP/figures" | head -1 | cut -d: -f2; }
+for f in accepted rejected touched sla_met meetings_in_sla returns; do
+    v=$(figure "$f")
+    if [ "${v:-0}" -gt 0 ]; then ok; else bad "a simulated quarter has no '$f' handoffs"; fi
+done
+reasons=$(sed 's/.*"rejected_by_reason":{//' "$TMP/figures" | grep -o '"[a-z_]*":[1-9][0-9]*' | wc -l)
+if [ "$reasons" -ge 3 ]; then ok; else bad "rejections carry $reasons reason codes, want 3 or more"; fi
+# Sales works the person who showed intent: its actions name that userId, and
+# the lead's own timeline shows them (a rejection sends it back to nurture).
+run replay --contract "$SRC/contracts/example.yaml" --timeline "$TMP/quarter.jsonl"
+expect_code 0 "replay of a simulated quarter"
+expect_out '"cause":"accepted"' "an acceptance moves a lead"
+expect_out '"cause":"rejected: not_icp"' "a not_icp rejection moves a lead"
+expect_out '"cause":"opportunity created"' "an opportunity moves a lead to sales"
+# A contract that hands off fewer leads replays the same history: sales
+# actions on leads it never handed off change nothing, so every acceptance
+# and rejection it shows moves a lead that it handed off itself.
+sed -e '/^  - name: human_reply$/,/^    to: development$/d' -e '/^tests:/,$d' \
+    "$SRC/contracts/example.yaml" >"$TMP/fewer.yaml"
+run replay --contract "$TMP/fewer.yaml" --timeline "$TMP/quarter.jsonl"
+expect_code 0 "replay under a contract with one gate less"
+if grep -q '"gate":"human_reply"' "$TMP/out"; then bad "the removed gate still hands off"; else ok; fi
+grep '"record":"handoff"' "$TMP/out" | grep -o '"lead":"[^"]*"' | sort -u >"$TMP/handed"
+grep '"cause":"\(accepted\|rejected: [a-z_]*\)"' "$TMP/out" | grep -o '"lead":"[^"]*"' | sort -u >"$TMP/worked"
+if [ -s "$TMP/worked" ] && [ -z "$(comm -13 "$TMP/handed" "$TMP/worked")" ]; then ok; else
+    bad "sales moved leads the contract never handed off: $(comm -13 "$TMP/handed" "$TMP/worked" | head -3)"; fi
+
 # Usage errors: exit 2 with a message that says what is wrong.
 run simulate
 expect_code 2 "no arguments"

@@ -392,6 +392,154 @@ static void test_customers_and_crm_outcomes(void **state)
     (void)closed; /* 60 days is short for a deal to close; longer runs have them */
 }
 
+/* ---- the sales side --------------------------------------------------------------------- */
+
+/* A buying moment a sales team hears of: a request, a long look at pricing,
+ * a security download, a person's reply to a rep, a real workload. */
+static bool buying_moment(json_t *e)
+{
+    json_t *p = props(e);
+    if (!jstr(e, "userId")) return false;
+    if (strcmp(jstr(e, "type"), "page") == 0)
+        return strcmp(jstr(e, "category"), "pricing") == 0 &&
+               json_integer_value(json_object_get(p, "seconds")) > 90;
+    if (is_event(e, "Demo Requested") || is_event(e, "Quote Requested") ||
+        is_event(e, "Consultation Requested"))
+        return true;
+    if (is_event(e, "Asset Downloaded")) return strcmp(jstr(p, "topic"), "security") == 0;
+    if (is_event(e, "Email Replied"))
+        return strcmp(jstr(p, "sender_type"), "human") == 0 && !ooo_subject(jstr(p, "subject"));
+    if (is_event(e, "Workload Run")) return json_integer_value(json_object_get(p, "rows")) >= 1000;
+    return false;
+}
+
+static time_ms when(json_t *e)
+{
+    time_ms t = 0;
+    assert_true(time_parse(jstr(e, "timestamp"), 24, &t));
+    return t;
+}
+
+static bool same_user(json_t *a, json_t *b)
+{
+    const char *x = jstr(a, "userId"), *y = jstr(b, "userId");
+    return x && y && strcmp(x, y) == 0;
+}
+
+/* The account's facts from its group calls (they do not change, only the
+ * status). *before: it was a customer by t, by a group call or a won deal;
+ * *ever: a group call says so at some time. */
+static json_t *group_of(const stream *st, const char *domain, time_ms t, bool *before, bool *ever)
+{
+    json_t *g = NULL;
+    *before = *ever = false;
+    for (size_t i = 0; i < st->count; i++) {
+        json_t *e = st->events[i];
+        bool group =
+            strcmp(jstr(e, "type"), "group") == 0 && strcmp(jstr(e, "groupId"), domain) == 0;
+        bool won = is_event(e, "Deal Won") && strcmp(jstr(props(e), "account"), domain) == 0;
+        if (group) g = json_object_get(e, "traits");
+        bool customer = won || (group && strcmp(jstr(g, "status"), "customer") == 0);
+        *ever |= customer;
+        *before |= customer && when(e) <= t;
+    }
+    return g;
+}
+
+static void test_sales_works_the_people_who_show_intent(void **state)
+{
+    stream *st = *state;
+    size_t touches = 0, same_day = 0, late = 0, accepted = 0, rejected = 0, reasons[5] = {0};
+    size_t booked_after_acceptance = 0;
+    static const char *const codes[5] = {"not_icp", "bad_company_size", "already_customer",
+                                         "wrong_timing", "no_budget"};
+    for (size_t i = 0; i < st->count; i++) {
+        json_t *e = st->events[i], *p = props(e);
+        const char *name = event_name(e);
+        if (!name) continue;
+        bool touch = !strcmp(name, "First Touch"), accept = !strcmp(name, "Handoff Accepted"),
+             reject = !strcmp(name, "Handoff Rejected");
+        if (!touch && !accept && !reject && strcmp(name, "Meeting Booked") != 0) continue;
+        /* Sales names the person's own account: u-<n>-<k> works at <stem>-<n>.example. */
+        const char *user = jstr(e, "userId"), *domain = jstr(p, "account");
+        assert_non_null(user);
+        assert_string_equal(jstr(p, "source"), "crm");
+        assert_non_null(jstr(p, "owner"));
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, "-%d.example", atoi(user + 2));
+        assert_true(strlen(domain) > strlen(suffix));
+        assert_string_equal(domain + strlen(domain) - strlen(suffix), suffix);
+        if (touch) {
+            /* A touch answers a buying moment of the same person, and no
+             * earlier touch is still waiting for its verdict. */
+            size_t j = i;
+            while (j-- > 0 && !(same_user(st->events[j], e) && buying_moment(st->events[j])))
+                if (same_user(st->events[j], e) && is_event(st->events[j], "First Touch"))
+                    fail_msg("%s touched twice without a verdict", user);
+            if (j == SIZE_MAX) fail_msg("%s touched with no buying moment before", user);
+            duration_ms delay = when(e) - when(st->events[j]);
+            touches++;
+            same_day += delay < MS_PER_DAY;
+            late += delay > 3 * MS_PER_DAY;
+        } else if (accept || reject) {
+            /* A verdict follows its touch. */
+            size_t j = i;
+            while (j-- > 0 &&
+                   !(same_user(st->events[j], e) && is_event(st->events[j], "First Touch")))
+                if (same_user(st->events[j], e) && (is_event(st->events[j], "Handoff Accepted") ||
+                                                    is_event(st->events[j], "Handoff Rejected")))
+                    fail_msg("%s judged twice after one touch", user);
+            if (j == SIZE_MAX) fail_msg("%s judged before any touch", user);
+            accepted += accept;
+            if (accept) continue;
+            rejected++;
+            const char *reason = jstr(p, "reason");
+            assert_non_null(reason);
+            bool customer_before, customer_ever;
+            json_t *g = group_of(st, domain, when(e), &customer_before, &customer_ever);
+            assert_non_null(g);
+            const char *ind = jstr(g, "industry");
+            bool icp_industry =
+                !strcmp(ind, "software") || !strcmp(ind, "fintech") || !strcmp(ind, "healthtech");
+            json_int_t employees = json_integer_value(json_object_get(g, "employees"));
+            size_t k = 0;
+            while (k < 5 && strcmp(reason, codes[k]) != 0)
+                k++;
+            if (k == 5) {
+                fail_msg("unknown reason %s", reason);
+                return;
+            }
+            reasons[k]++;
+            /* The reason is the account's fact. */
+            if (k == 0) assert_false(icp_industry);
+            if (k == 1) assert_true(employees < 200);
+            if (k == 2) assert_true(customer_ever);
+            if (k >= 3) assert_true(icp_industry && employees >= 200 && !customer_before);
+        } else if (user[strlen(user) - 2] != '-' || user[strlen(user) - 1] != '1') {
+            /* A meeting with anyone but the champion follows their acceptance. */
+            size_t j = i;
+            while (j-- > 0 &&
+                   !(same_user(st->events[j], e) && is_event(st->events[j], "Handoff Accepted")))
+                ;
+            if (j == SIZE_MAX) fail_msg("a meeting with %s, whom sales never accepted", user);
+            booked_after_acceptance++;
+        }
+    }
+    fprintf(
+        stderr,
+        "sales: %zu touches (%zu within a day, %zu after three days), %zu accepted, %zu rejected\n",
+        touches, same_day, late, accepted, rejected);
+    assert_true(touches > 100);
+    assert_true(same_day * 2 > touches); /* most within hours */
+    assert_true(late > 0);               /* a tail of days */
+    assert_true(accepted > 20 && rejected > 20);
+    size_t kinds = 0;
+    for (int k = 0; k < 5; k++)
+        kinds += reasons[k] > 0;
+    assert_true(kinds >= 4);
+    assert_true(booked_after_acceptance > 0);
+}
+
 /* ---- rate and memory ---------------------------------------------------------------------- */
 
 static void test_rate_scales_the_count(void **state)
@@ -482,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_replies_human_automatic_and_out_of_office),
         cmocka_unit_test(test_signals_the_contract_looks_for),
         cmocka_unit_test(test_customers_and_crm_outcomes),
+        cmocka_unit_test(test_sales_works_the_people_who_show_intent),
     };
     int failed = cmocka_run_group_tests_name("sim", standalone, NULL, NULL);
     failed += cmocka_run_group_tests_name("sim stream", on_stream, stream_setup, stream_teardown);
