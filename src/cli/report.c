@@ -14,6 +14,7 @@
 
 contract *cli_load_contract(const char *path, bool json, int *code);
 int cli_load_accounts(engine *e, const char *path);
+int cli_load_reps(router *r, const char *path); /* route.c */
 int report_feed(engine *e, decoder *d, const engine_sink *sink, report_data *data, char **files, int count,
                 const char *cmd);
 int report_write_output(const char *path, const strbuf *text);
@@ -41,6 +42,7 @@ const char cmd_report_usage[] =
     "  --as-of TIME          what is known by then (default: the latest event)\n"
     "  --meeting-target PCT  below this meeting rate the review diagnoses (30)\n"
     "  --accounts CSV        firmographics, as for replay (not with --db)\n"
+    "  --reps CSV            route handoffs to reps, so figures by owner are by rep (not with --db)\n"
     "  --format FORMAT       text (default), md, json, csv, or html (one page with charts)\n"
     "  -o, --output FILE     write there instead of stdout\n"
     "  -h, --help            this text\n"
@@ -229,6 +231,7 @@ static int collect_from_store(const char *path, const contract *c, report_data *
 int cmd_report(int argc, char **argv)
 {
     const char *contract_path = NULL, *db = NULL, *accounts = NULL, *output = NULL, *month = NULL, *from = NULL, *to = NULL;
+    const char *reps = NULL;
     report_options opt = {0};
     int format = REPORT_TEXT;
     int first = 1;
@@ -244,6 +247,7 @@ int cmd_report(int argc, char **argv)
         if (strcmp(a, "--contract") == 0) contract_path = v;
         else if (strcmp(a, "--db") == 0) db = v;
         else if (strcmp(a, "--accounts") == 0) accounts = v;
+        else if (strcmp(a, "--reps") == 0) reps = v;
         else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) output = v;
         else if (strcmp(a, "--month") == 0) month = v;
         else if (strcmp(a, "--from") == 0) from = v;
@@ -267,6 +271,7 @@ int cmd_report(int argc, char **argv)
     }
     if (!contract_path) return cli_usage_error("report", "--contract FILE is required");
     if (db && first < argc) return cli_usage_error("report", "give --db FILE or EVENTS, not both");
+    if (db && reps) return cli_usage_error("report", "--reps is for a replay; with --db the stored handoffs carry their reps");
     if (db && accounts)
         return cli_usage_error("report", "--accounts is for a replay; with --db the stored handoffs carry their accounts");
     if (month && (from || to)) return cli_usage_error("report", "give --month or --from/--to, not both");
@@ -288,7 +293,17 @@ int cmd_report(int argc, char **argv)
     int code = EXIT_OK;
     contract *c = cli_load_contract(contract_path, false, &code);
     if (!c) return code;
-    engine *e = db ? NULL : engine_new(c, NULL);
+    engine_options eo = {0};
+    if (reps && !db) {
+        if (!(eo.router = route_new(&contract_about(c)->calendar))) code = EXIT_INTERNAL;
+        else code = cli_load_reps(eo.router, reps);
+        if (code != EXIT_OK) {
+            route_free(eo.router);
+            contract_free(c);
+            return code;
+        }
+    }
+    engine *e = db ? NULL : engine_new(c, &eo);
     decoder *d = db ? NULL : decoder_new(c);
     report_data *data = report_data_new();
     report_collector *col = data && !db ? report_collector_new(data, c) : NULL;
@@ -332,6 +347,7 @@ done:
     report_data_free(data);
     decoder_free(d);
     engine_free(e);
+    route_free(eo.router);
     contract_free(c);
     return code;
 }

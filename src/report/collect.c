@@ -86,7 +86,7 @@ static void on_handoff(void *ctx, const handoff *h)
         .account = h->account,
         .gate = contract_gate(c, h->gate)->name,
         .version = contract_about(c)->version,
-        .owner = h->team,
+        .owner = h->route && h->route->rep ? h->route->rep : h->team, /* the rep, once routed */
         .source = h->source,
         .at = h->at,
         .fast = h->fast,

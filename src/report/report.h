@@ -54,7 +54,7 @@ typedef struct report_handoff {
     const char *lead, *account; /* account NULL when none */
     const char *gate;           /* the gate's name */
     uint32_t version;           /* the contract version that made it */
-    const char *owner;          /* the receiving team; a rep once routing records one */
+    const char *owner;          /* the rep the handoff was routed to, else the receiving team */
     const char *source;         /* campaign source (context.campaign / utm), NULL when none */
     time_ms at;
     time_ms released;           /* a needs-context handoff's release; 0 while it waits */

@@ -42,6 +42,13 @@
 #define LOADER_ARENA_BLOCK (64u * 1024)
 #define PAGE_SIZE 1000 /* handoffs per list_handoffs() call: the store's largest page */
 
+/* The rep a routed handoff went to, or NULL (not routed, or nobody free). */
+static const char *routed_rep(const json_t *packet)
+{
+    json_t *rep = json_object_get(json_object_get(packet, "route"), "rep");
+    return json_is_string(rep) ? json_string_value(rep) : NULL;
+}
+
 typedef struct held {
     report_handoff h; /* strings and fields in the loader's arena */
     uint32_t lead;    /* index into loader.lead_keys */
@@ -237,7 +244,7 @@ static bool take_packet(loader *l, const json_t *p, uint64_t id)
                     .account = copy(l, jstr(p, "account"), &ok),
                     .gate = copy(l, gate, &ok),
                     .version = (uint32_t)json_integer_value(json_object_get(p, "version")),
-                    .owner = copy(l, jstr(p, "team"), &ok),
+                    .owner = copy(l, routed_rep(p) ? routed_rep(p) : jstr(p, "team"), &ok),
                     .source = copy(l, jstr(p, "source"), &ok),
                     .at = at,
                     .fast = json_is_true(json_object_get(p, "fast")),

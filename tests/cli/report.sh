@@ -55,6 +55,14 @@ run report --contract "$C" "$TMP/missing.jsonl"
 expect_code 3 "unreadable events"
 run report --contract "$SRC/tests/data/contracts/fail/name_unknown.yaml" "$D/figures.jsonl"
 expect_code 1 "invalid contract"
+# With reps, the owner is the rep each handoff was routed to: a simulated
+# quarter under the example contract and its reps.
+"$BATON" simulate --seed 7 --accounts 120 --days 60 -o "$TMP/q.jsonl"
+run report --contract "$SRC/contracts/example.yaml" --month 2026-08 --format csv --reps "$SRC/contracts/reps.example.csv" "$TMP/q.jsonl"
+expect_code 0 "report with reps"
+if grep -q '^owner,sdr-' "$TMP/out"; then ok; else bad "owner slices name reps"; fi
+run report --contract "$C" --db "$TMP/x.db" --reps "$SRC/contracts/reps.example.csv"
+expect_code 2 "--reps with --db"
 run report --help
 expect_code 0 "help"
 expect_out "usage: baton report --contract FILE" "help text"
