@@ -18,8 +18,9 @@
 #define C_GRID "#cfd8dc"
 
 #define CHART_WIDTH 560
-#define LABEL_WIDTH 140
-#define BAR_AREA 240
+#define LABEL_WIDTH 140 /* the least room for the labels left of the bars */
+#define BAR_AREA 240    /* the most room for the bars */
+#define CHAR_WIDTH 7    /* a generous width of one character of svg text, 12px */
 
 static void esc(strbuf *out, const char *s)
 {
@@ -34,6 +35,15 @@ static void esc(strbuf *out, const char *s)
     }
 }
 
+/* About how wide `s` is as svg text: bytes, counting no UTF-8 continuation. */
+static int text_width(const char *s)
+{
+    int n = 0;
+    for (; s && *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n * CHAR_WIDTH;
+}
+
 static const char style[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:" C_INK ";margin:0;"
     "background:#f5f7f8}\n"
@@ -41,8 +51,10 @@ static const char style[] =
     "h1{font-size:28px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 10px}\n"
     ".sub{color:#546e7a;margin:0 0 18px;font-size:14px}\n"
     ".tiles{display:grid;grid-template-columns:repeat(6,1fr);gap:12px}\n"
-    ".tile{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 2px rgba(0,0,0,.08)}\n"
-    ".tile .k{font-size:13px;color:#546e7a}.tile .v{font-size:30px;font-weight:600;margin:4px 0}\n"
+    ".tile{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 2px rgba(0,0,0,.08);"
+    "border-top:4px solid transparent}\n"
+    ".tile .k{font-size:13px;line-height:16px;min-height:32px;color:#546e7a}\n"
+    ".tile .v{font-size:30px;font-weight:600;margin:4px 0}\n"
     ".tile .d{font-size:13px;color:#546e7a}.tile.bad{border-top:4px solid " C_MISSED "}\n"
     ".tile.good{border-top:4px solid " C_MET "}\n"
     ".grid{display:grid;grid-template-columns:1fr 1fr;gap:16px}\n"
@@ -52,11 +64,12 @@ static const char style[] =
     ".main{border-left:4px solid " C_MISSED ";padding-left:10px}\n"
     ".sug{background:#fff8e1;border-left:4px solid " C_WAITING ";padding:10px 12px;margin:8px 0;"
     "border-radius:4px;font-size:14px}\n"
-    "table{border-collapse:collapse;width:100%;font-size:13px;background:#fff}\n"
-    "th,td{padding:5px 8px;border-bottom:1px solid #eceff1;text-align:right;white-space:nowrap}\n"
-    "th:first-child,td:first-child{text-align:left}th{background:#eceff1;font-weight:600}\n"
-    "td.sub{padding-left:22px;color:#546e7a}\n"
-    ".legend span{display:inline-block;margin-right:14px;font-size:12px}\n"
+    "table{border-collapse:collapse;min-width:66%;font-size:13px;background:#fff}table.wide{width:100%}\n"
+    "th,td{padding:5px 8px 5px 14px;border-bottom:1px solid #eceff1;text-align:right;white-space:nowrap}\n"
+    "th:first-child,td:first-child{text-align:left}\n"
+    "th{background:#eceff1;font-weight:600;white-space:normal;vertical-align:bottom}\n"
+    "th:first-child,td:first-child{padding-left:8px}td.in{padding-left:22px;color:#546e7a}\n"
+    ".legend{margin:0 0 6px}.legend span{display:inline-block;margin-right:14px;font-size:12px}\n"
     ".legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}\n"
     "svg text{font-family:inherit;font-size:12px;fill:" C_INK "}\n"
     "@media print{body{background:#fff}}\n";
@@ -69,15 +82,25 @@ static void tile(strbuf *out, const char *label, const char *figure, const char 
     esc(out, label);
     strbuf_puts(out, "</div><div class=\"v\">");
     esc(out, figure);
+    /* The detail's parts, "; " apart, one a line. */
     strbuf_puts(out, "</div><div class=\"d\">");
-    esc(out, detail);
+    for (const char *s = detail; s && *s;) {
+        const char *end = strstr(s, "; ");
+        size_t n = end ? (size_t)(end - s) : strlen(s);
+        char part[256];
+        snprintf(part, sizeof part, "%.*s", (int)n, s);
+        esc(out, part);
+        if (!end) break;
+        strbuf_puts(out, "<br>");
+        s = end + 2;
+    }
     strbuf_puts(out, "</div></div>\n");
 }
 
 static void change_pts(char *buf, size_t size, double now, double before, const char *prev)
 {
     if (now < 0 || before < 0) snprintf(buf, size, "%s: -", prev);
-    else snprintf(buf, size, "%+.0f pts on %s", floor(now * 100 + 0.5) - floor(before * 100 + 0.5), prev);
+    else snprintf(buf, size, "%+.0f pts vs %s", floor(now * 100 + 0.5) - floor(before * 100 + 0.5), prev);
 }
 
 static void tiles(const report_review *r, strbuf *out)
@@ -86,13 +109,13 @@ static void tiles(const report_review *r, strbuf *out)
     char v[64], d[256], a[96], b[32];
     strbuf_puts(out, "<div class=\"tiles\">\n");
     snprintf(v, sizeof v, "%u", f->handoffs);
-    snprintf(d, sizeof d, "%+lld on %s; %u fast-tracked", (long long)f->handoffs - p->handoffs, r->prev_label, f->fast);
+    snprintf(d, sizeof d, "%+lld vs %s; %u fast-tracked", (long long)f->handoffs - p->handoffs, r->prev_label, f->fast);
     tile(out, "Handoffs", v, d, 0);
 
     double rate = report_meeting_rate(f);
     fmt_percent(rate, v, sizeof v);
     change_pts(a, sizeof a, rate, report_meeting_rate(p), r->prev_label);
-    snprintf(d, sizeof d, "%u of %u decided, %u pending; %s", f->met, f->met + f->missed, f->pending, a);
+    snprintf(d, sizeof d, "%u of %u decided; %u pending; %s", f->met, f->met + f->missed, f->pending, a);
     tile(out, "Meeting within the SLA (R7)", v, d, rate < 0 ? 0 : rate < r->diagnosis.target ? -1 : 1);
 
     fmt_percent(report_discard_rate(f), v, sizeof v);
@@ -151,18 +174,34 @@ static void hbars(strbuf *out, const char *const *labels, const char *const *tot
         }
     }
     if (max <= 0) max = 1;
+    /* Room for the longest label, then for the longest text after a full
+     * bar, so that both stay inside the chart. */
+    int label_width = LABEL_WIDTH, total_width = 0;
+    for (size_t i = 0; i < rows; i++) {
+        int lw = text_width(labels[i]) + 12, tw = text_width(totals[i]) + 6;
+        if (lw > label_width) label_width = lw;
+        if (tw > total_width) total_width = tw;
+    }
+    if (label_width > CHART_WIDTH / 3) label_width = CHART_WIDTH / 3;
+    int area = CHART_WIDTH - label_width - total_width;
+    if (area > BAR_AREA) area = BAR_AREA;
+    if (area < 80) area = 80;
     int band = stacked ? 22 : 12 * (int)ns + 6, gap = 8;
     int height = (int)rows * (band + gap) + 4;
     strbuf_printf(out, "<svg width=\"100%%\" viewBox=\"0 0 %d %d\" role=\"img\">\n", CHART_WIDTH, height);
     for (size_t i = 0; i < rows; i++) {
         int y = (int)i * (band + gap) + 2;
-        strbuf_printf(out, "<text x=\"0\" y=\"%d\" dominant-baseline=\"middle\">", y + band / 2);
+        /* A label too long for its column is squeezed, not run into the bars. */
+        strbuf_printf(out, "<text x=\"0\" y=\"%d\" dominant-baseline=\"middle\"", y + band / 2);
+        if (text_width(labels[i]) > label_width - 12)
+            strbuf_printf(out, " textLength=\"%d\" lengthAdjust=\"spacingAndGlyphs\"", label_width - 12);
+        strbuf_putc(out, '>');
         esc(out, labels[i]);
         strbuf_puts(out, "</text>\n");
-        double x = LABEL_WIDTH;
-        double end = LABEL_WIDTH;
+        double x = label_width;
+        double end = label_width;
         for (size_t k = 0; k < ns; k++) {
-            double w = v[i * ns + k] / max * BAR_AREA;
+            double w = v[i * ns + k] / max * area;
             if (w <= 0) continue;
             if (stacked) {
                 strbuf_printf(out, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", x, y, w,
@@ -170,9 +209,9 @@ static void hbars(strbuf *out, const char *const *labels, const char *const *tot
                 x += w;
                 end = x;
             } else {
-                strbuf_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"11\" fill=\"%s\"/>\n", LABEL_WIDTH,
+                strbuf_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"11\" fill=\"%s\"/>\n", label_width,
                               y + 3 + 12 * (int)k, w, s[k].color);
-                if (LABEL_WIDTH + w > end) end = LABEL_WIDTH + w;
+                if (label_width + w > end) end = label_width + w;
             }
         }
         strbuf_printf(out, "<text x=\"%.1f\" y=\"%d\" dominant-baseline=\"middle\">", end + 6, y + band / 2);
@@ -185,7 +224,8 @@ static void hbars(strbuf *out, const char *const *labels, const char *const *tot
 /* Meeting rate by month as columns, with the target as a dashed line. */
 static void trend_chart(const report_review *r, strbuf *out)
 {
-    const int w = CHART_WIDTH, h = 220, left = 40, bottom = 40, top = 16;
+    /* The plot stops short of the right edge, where the target line is named. */
+    const int w = CHART_WIDTH, h = 232, left = 40, right = w - 52, bottom = 52, top = 16;
     const int plot = h - bottom - top;
     strbuf_printf(out, "<svg width=\"100%%\" viewBox=\"0 0 %d %d\" role=\"img\">\n", w, h);
     for (int pct = 0; pct <= 100; pct += 25) {
@@ -193,10 +233,10 @@ static void trend_chart(const report_review *r, strbuf *out)
         strbuf_printf(out,
                       "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\"/><text x=\"%d\" y=\"%d\" "
                       "text-anchor=\"end\" dominant-baseline=\"middle\">%d%%</text>\n",
-                      left, y, w - 8, y, C_GRID, left - 6, y, pct);
+                      left, y, right, y, C_GRID, left - 6, y, pct);
     }
     size_t n = r->trend_count ? r->trend_count : 1;
-    double slot = (double)(w - left - 16) / (double)n;
+    double slot = (double)(right - left - 16) / (double)n;
     for (size_t i = 0; i < r->trend_count; i++) {
         const report_figures *f = &r->trend[i].f;
         double rate = report_meeting_rate(f);
@@ -208,19 +248,26 @@ static void trend_chart(const report_review *r, strbuf *out)
                           top + plot - bh, bw, bh, low ? C_MISSED : C_MET);
             char pct[16];
             fmt_percent(rate, pct, sizeof pct);
-            strbuf_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x + bw / 2,
-                          top + plot - bh - 5, pct);
+            /* Haloed, to stay legible where the target line crosses it. */
+            strbuf_printf(out,
+                          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                          "style=\"paint-order:stroke;stroke:#fff;stroke-width:4px\">%s</text>\n",
+                          x + bw / 2, top + plot - bh - 5, pct);
         }
         strbuf_printf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x + bw / 2,
                       h - bottom + 16, r->trend[i].label);
-        strbuf_printf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#78909c\">%u of %u, %u pending</text>\n",
-                      x + bw / 2, h - bottom + 31, f->met, f->met + f->missed, f->pending);
+        /* Two short lines, so that six months side by side do not run together. */
+        strbuf_printf(out,
+                      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" style=\"fill:#607d8b;font-size:11px\">"
+                      "%u of %u</text>\n<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+                      "style=\"fill:#607d8b;font-size:11px\">%u pending</text>\n",
+                      x + bw / 2, h - bottom + 30, f->met, f->met + f->missed, x + bw / 2, h - bottom + 43, f->pending);
     }
     int ty = top + plot - (int)(plot * r->diagnosis.target);
     strbuf_printf(out,
                   "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\" "
-                  "stroke-dasharray=\"6 4\"/><text x=\"%d\" y=\"%d\" text-anchor=\"end\">target</text>\n",
-                  left, ty, w - 8, ty, C_INK, w - 8, ty - 5);
+                  "stroke-dasharray=\"6 4\"/><text x=\"%d\" y=\"%d\" dominant-baseline=\"middle\">target</text>\n",
+                  left, ty, right, ty, C_INK, right + 6, ty);
     strbuf_puts(out, "</svg>\n");
 }
 
@@ -393,7 +440,8 @@ static void html_table(strbuf *out, const table *t, const char *title)
         strbuf_puts(out, "<p>None in the period.</p>\n");
         return;
     }
-    strbuf_puts(out, "<table><tr>");
+    /* Few columns keep their width, so that a row reads across; many fill the page. */
+    strbuf_puts(out, t->cols > 8 ? "<table class=\"wide\"><tr>" : "<table><tr>");
     for (size_t c = 0; c < t->cols; c++) {
         strbuf_puts(out, "<th>");
         esc(out, t->head[c]);
@@ -403,7 +451,7 @@ static void html_table(strbuf *out, const table *t, const char *title)
     for (size_t row = 0; row < t->rows; row++) {
         strbuf_puts(out, "<tr>");
         for (size_t c = 0; c < t->cols; c++) {
-            strbuf_puts(out, c == 0 && t->sub[row] ? "<td class=\"sub\">" : "<td>");
+            strbuf_puts(out, c == 0 && t->sub[row] ? "<td class=\"in\">" : "<td>");
             esc(out, t->cells[row][c]);
             strbuf_puts(out, "</td>");
         }
