@@ -152,17 +152,6 @@ bool expr_from(loader *ld, const ynode *n, const char *what, expr *e)
 
 static const char *const weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
-static bool clock_of(const char *s, size_t n, uint16_t *minutes)
-{
-    if (n != 5 || s[2] != ':') return false;
-    for (size_t i = 0; i < 5; i++)
-        if (i != 2 && (s[i] < '0' || s[i] > '9')) return false;
-    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-    if (h > 24 || m > 59 || (h == 24 && m)) return false;
-    *minutes = (uint16_t)(h * 60 + m);
-    return true;
-}
-
 static int cmp_days(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -240,8 +229,8 @@ static void load_calendar(loader *ld, const ynode *n)
     if (hours && text_of(ld, hours, "'hours'")) {
         const char *dash = strchr(hours->text, '-');
         uint16_t from, to;
-        if (!dash || !clock_of(hours->text, (size_t)(dash - hours->text), &from) ||
-            !clock_of(dash + 1, strlen(dash + 1), &to) || from >= to) {
+        if (!dash || !clock_parse(hours->text, (size_t)(dash - hours->text), &from) ||
+            !clock_parse(dash + 1, strlen(dash + 1), &to) || from >= to) {
             error *err = bad(ld, hours, ERR_VALUE, "business hours '%s' are not a range", hours->text);
             error_hint(err, "write them as \"09:00-17:30\" in the calendar's time zone");
         } else {

@@ -196,17 +196,6 @@ static bool read_active(reading *rd, const char *s)
     return refuse(rd, "active", "'%.32s' is not true or false", s);
 }
 
-static bool clock_minutes(const char *s, size_t n, uint16_t *out)
-{
-    if (n != 5 || s[2] != ':') return false;
-    for (size_t i = 0; i < 5; i++)
-        if (i != 2 && (s[i] < '0' || s[i] > '9')) return false;
-    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-    if (h > 24 || m > 59 || (h == 24 && m)) return false;
-    *out = (uint16_t)(h * 60 + m);
-    return true;
-}
-
 static bool read_hours(reading *rd, const char *s)
 {
     rd->p->day_start = rd->r->defaults.day_start;
@@ -214,7 +203,7 @@ static bool read_hours(reading *rd, const char *s)
     if (blank(s)) return true;
     const char *dash = strchr(s, '-');
     uint16_t from, to;
-    if (!dash || !clock_minutes(s, (size_t)(dash - s), &from) || !clock_minutes(dash + 1, strlen(dash + 1), &to) ||
+    if (!dash || !clock_parse(s, (size_t)(dash - s), &from) || !clock_parse(dash + 1, strlen(dash + 1), &to) ||
         from >= to)
         return refuse(rd, "hours", "'%.32s' is not a range of hours such as 09:00-17:30", s);
     rd->p->day_start = from;

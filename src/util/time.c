@@ -162,3 +162,14 @@ void time_format(time_ms t, char *buf, size_t size)
     else
         snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d, h, mi, s);
 }
+
+bool clock_parse(const char *s, size_t n, uint16_t *minutes)
+{
+    if (n != 5 || s[2] != ':') return false;
+    for (size_t i = 0; i < 5; i++)
+        if (i != 2 && (s[i] < '0' || s[i] > '9')) return false;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (h > 24 || m > 59 || (h == 24 && m)) return false;
+    *minutes = (uint16_t)(h * 60 + m);
+    return true;
+}
