@@ -46,6 +46,14 @@ int cmd_token(int argc, char **argv);
  * says why and that `score` stays null (the documented fallback). */
 struct contract;
 struct score_model;
+struct engine;
+struct router;
+
+/* Loads an accounts CSV (a header with at least `domain`) into the engine;
+ * bad rows are reported on stderr with their line numbers (replay.c). */
+int cli_load_accounts(struct engine *e, const char *path);
+/* Loads a reps CSV into a router, the same way (route.c). */
+int cli_load_reps(struct router *r, const char *path);
 struct score_model *cli_load_model(const char *name, const struct contract *c, const char *contract_path,
                                    const char *option);
 int cmd_report(int argc, char **argv); extern const char cmd_report_usage[]; /* report.c */

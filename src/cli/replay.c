@@ -266,10 +266,7 @@ static bool replay_csv(replay *r, FILE *in, const char *name, const engine_sink 
     return ok || r->code == EXIT_OK;
 }
 
-int cli_load_reps(router *r, const char *path); /* route.c */
 
-/* Loads an accounts CSV: a header with at least `domain`. */
-int cli_load_accounts(engine *e, const char *path);
 
 typedef struct accounts_file {
     const char *path;

@@ -13,8 +13,6 @@
 #include <string.h>
 
 contract *cli_load_contract(const char *path, bool json, int *code);
-int cli_load_accounts(engine *e, const char *path);
-int cli_load_reps(router *r, const char *path); /* route.c */
 int report_feed(engine *e, decoder *d, const engine_sink *sink, report_data *data, char **files, int count,
                 const char *cmd);
 int report_write_output(const char *path, const strbuf *text);

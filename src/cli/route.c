@@ -197,8 +197,6 @@ static void report_rep_row(void *ctx, uint64_t line, const char *why)
     fprintf(stderr, "%s:%llu: %s\n", rf->path, (unsigned long long)line, why);
 }
 
-/* Loads a reps CSV into a router; used by route and replay. */
-int cli_load_reps(router *r, const char *path);
 int cli_load_reps(router *r, const char *path)
 {
     FILE *f = fopen(path, "rb");
