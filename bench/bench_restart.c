@@ -497,6 +497,12 @@ static void enter(timed_load *t, int phase)
     t->started[phase] = bench_now_s();
 }
 
+static bool tl_sizes(void *ctx, uint64_t leads, uint64_t accounts, uint64_t aliases)
+{
+    timed_load *t = ctx;
+    return !t->e || engine_reserve(t->e, (size_t)leads, (size_t)accounts, (size_t)aliases);
+}
+
 static bool tl_lead(void *ctx, const void *blob, size_t len)
 {
     timed_load *t = ctx;
@@ -600,7 +606,8 @@ static int restart(const char *path, const contract *c, bool import, run *out)
         t.e = e;
     }
     double t2 = bench_now_s();
-    store_load l = {.ctx = &t, .lead = tl_lead, .account = tl_account, .alias = tl_alias, .seen = tl_seen};
+    store_load l = {
+        .ctx = &t, .sizes = tl_sizes, .lead = tl_lead, .account = tl_account, .alias = tl_alias, .seen = tl_seen};
     if (st->ops->load(st, &l, SEEN_WINDOW, wall_ms()) != STORE_OK) goto failed;
     if (e) engine_clear_changed(e);
     double t3 = bench_now_s();

@@ -228,6 +228,10 @@ bool engine_import_lead(engine *e, const void *blob, size_t len);
 bool engine_import_account(engine *e, const void *blob, size_t len);
 /* Makes `alias` name the lead `key` (restoring identities). */
 bool engine_import_alias(engine *e, const char *alias, const char *key);
+/* Makes room for about this many leads, accounts and aliases before an
+ * import, so the maps never rehash while a store loads; false when memory
+ * runs out. */
+bool engine_reserve(engine *e, size_t leads, size_t accounts, size_t aliases);
 /* Remembers a message id as seen at `when` (restoring dedupe). */
 bool engine_import_seen(engine *e, const char *message_id, time_ms when);
 /* Sets the number the next handoff will get. */

@@ -5,7 +5,7 @@
 #include "engine/engine.h"
 
 #define NO_ACCOUNT UINT32_MAX
-#define LEADS_PER_BLOCK 1024u
+#define LEADS_PER_BLOCK 4096u /* a block is a few MiB: huge pages for a large restart */
 
 /* A signal hit, kept to the second: 8 bytes. */
 typedef struct hit {

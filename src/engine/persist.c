@@ -537,3 +537,8 @@ const char *engine_account_domain(const engine *e, size_t i)
 {
     return e->accounts[i].domain;
 }
+
+bool engine_reserve(engine *e, size_t leads, size_t accounts, size_t aliases)
+{
+    return strmap_reserve(e->lead_ids, leads + aliases) && strmap_reserve(e->account_ids, accounts);
+}

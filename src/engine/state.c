@@ -40,7 +40,7 @@ lead *lead_find_or_add(engine *e, const char *key, size_t len, uint32_t *index, 
             e->lead_blocks = bigger;
             e->lead_block_cap = cap;
         }
-        e->lead_blocks[block] = mem_calloc(LEADS_PER_BLOCK, sizeof(lead));
+        e->lead_blocks[block] = mem_calloc_large(LEADS_PER_BLOCK, sizeof(lead));
         if (!e->lead_blocks[block]) return NULL;
     }
     lead *l = lead_at(e, n);

@@ -179,6 +179,11 @@ static void record_alias(void *ctx, const char *alias, const char *lead)
 
 /* ---- loading ----------------------------------------------------------------------- */
 
+static bool load_sizes(void *ctx, uint64_t leads, uint64_t accounts, uint64_t aliases)
+{
+    return engine_reserve(ctx, (size_t)leads, (size_t)accounts, (size_t)aliases);
+}
+
 static bool load_lead(void *ctx, const void *blob, size_t len)
 {
     return engine_import_lead(ctx, blob, len);
@@ -251,7 +256,12 @@ static engine *engine_from_store(server *s)
     }
     route_free(s->router); /* the engine that borrowed it is about to be freed too */
     s->router = r;
-    store_load l = {.ctx = e, .lead = load_lead, .account = load_account, .alias = load_alias, .seen = load_seen};
+    store_load l = {.ctx = e,
+                    .sizes = load_sizes,
+                    .lead = load_lead,
+                    .account = load_account,
+                    .alias = load_alias,
+                    .seen = load_seen};
     duration_ms window = s->opt.dedupe_window ? s->opt.dedupe_window : 7 * MS_PER_DAY;
     if (s->store->ops->load(s->store, &l, window, wall_clock()) != STORE_OK) {
         engine_free(e);

@@ -738,7 +738,22 @@ static int sqlite_load(store *base, const store_load *l, duration_ms seen_window
     sqlite3_stmt *begin = s->stmt[STMT_BEGIN_READ];
     if (own && sqlite3_step(begin) != SQLITE_DONE) return statement_failed(s, begin, "load", false);
     if (own) sqlite3_reset(begin);
+    /* one pass over every row: a page cache would only fill, so a small one
+     * while loading, and the writer's own again after */
+    sqlite3_exec(s->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL);
     int rc = STORE_OK;
+    if (l->sizes) {
+        /* the largest rowid counts the rows of a table never deleted from,
+         * without reading it */
+        int64_t leads = 0, accounts = 0, aliases = 0;
+        query_int(s->db, "SELECT coalesce(max(rowid), 0) FROM leads", &leads);
+        query_int(s->db, "SELECT coalesce(max(rowid), 0) FROM accounts", &accounts);
+        query_int(s->db, "SELECT coalesce(max(rowid), 0) FROM identities", &aliases);
+        if (!l->sizes(l->ctx, (uint64_t)leads, (uint64_t)accounts, (uint64_t)aliases)) {
+            rc = read_failed(s, "load: out of memory sizing for %lld leads", (long long)leads);
+            goto done;
+        }
+    }
     if (l->lead && (rc = load_blobs(s, STMT_LOAD_LEADS, "lead", l->lead, l->ctx)) != STORE_OK)
         goto done;
     if (l->account &&
@@ -753,6 +768,9 @@ done:
         sqlite3_step(end);
         sqlite3_reset(end);
     }
+    char restore[64];
+    snprintf(restore, sizeof restore, "PRAGMA cache_size = -%d", CACHE_KIB);
+    sqlite3_exec(s->db, restore, NULL, NULL, NULL);
     return rc;
 }
 

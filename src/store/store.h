@@ -69,6 +69,9 @@ typedef bool (*store_event_fn)(void *ctx, const store_event *e);
 
 typedef struct store_load {
     void *ctx;
+    /* called first, with about how many rows of each kind follow (a hint for
+     * sizing; may be NULL) */
+    bool (*sizes)(void *ctx, uint64_t leads, uint64_t accounts, uint64_t aliases);
     bool (*lead)(void *ctx, const void *blob, size_t len);
     bool (*account)(void *ctx, const void *blob, size_t len);
     bool (*alias)(void *ctx, const char *alias, const char *lead);

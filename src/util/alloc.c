@@ -1,8 +1,10 @@
 /* Heap allocation through one wrapper, and the arena built on it. */
 #include "util/util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static size_t alloc_count;
 static size_t fail_countdown; /* 0: never fail */
@@ -38,6 +40,34 @@ void *mem_realloc(void *p, size_t size)
     return q;
 }
 
+/* Large zeroed blocks that are filled at once (lead blocks, map slots): on
+ * 2 MiB boundaries, with transparent huge pages asked for, so a restart that
+ * loads a million leads takes one page fault per 2 MiB, not per 4 KiB. */
+#define HUGE_PAGE (2u << 20)
+
+static void *alloc_large(size_t bytes)
+{
+    if (bytes < HUGE_PAGE) return mem_alloc(bytes);
+    if (should_fail()) return NULL;
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+    alloc_count++;
+    return p;
+}
+
+void *mem_calloc_large(size_t n, size_t size)
+{
+    if (n && size > SIZE_MAX / n) return NULL;
+    size_t bytes = n * size;
+    if (bytes < HUGE_PAGE) return mem_calloc(n, size);
+    void *p = alloc_large(bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
 void mem_free(void *p)
 {
     free(p);
@@ -69,6 +99,11 @@ struct block {
     size_t size, used;
     _Alignas(16) unsigned char data[];
 };
+
+/* An arena's blocks double, from the size it was made with up to this, so
+ * a large one (the engine's pool under a million leads) ends in blocks big
+ * enough for huge pages, and a small one stays small. */
+#define ARENA_MAX_BLOCK (4u << 20)
 
 struct arena {
     struct block *head;
@@ -103,7 +138,7 @@ void *arena_alloc(arena *a, size_t size)
     struct block *b = a->head;
     if (!b || b->size - b->used < size) {
         size_t want = size > a->block_size ? size : a->block_size;
-        b = mem_alloc(sizeof *b + want);
+        b = alloc_large(sizeof *b + want);
         if (!b) {
             a->failed = true;
             return NULL;
@@ -118,6 +153,7 @@ void *arena_alloc(arena *a, size_t size)
         } else {
             b->next = a->head;
             a->head = b;
+            if (a->block_size < ARENA_MAX_BLOCK) a->block_size *= 2;
         }
     }
     void *p = b->data + b->used;

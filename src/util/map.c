@@ -61,10 +61,9 @@ bool strmap_get(const strmap *m, const char *key, size_t len, uint32_t *value)
     return true;
 }
 
-static bool grow(strmap *m)
+static bool resize(strmap *m, size_t cap)
 {
-    size_t cap = m->cap * 2;
-    slot *slots = mem_calloc(cap, sizeof *slots);
+    slot *slots = mem_calloc_large(cap, sizeof *slots);
     if (!slots) return false;
     for (size_t i = 0; i < m->cap; i++) {
         if (m->slots[i].hash == 0) continue;
@@ -80,7 +79,7 @@ static bool grow(strmap *m)
 
 const char *strmap_put(strmap *m, const char *key, size_t len, uint32_t value)
 {
-    if ((m->count + 1) * 4 > m->cap * 3 && !grow(m)) return NULL;
+    if ((m->count + 1) * 4 > m->cap * 3 && !resize(m, m->cap * 2)) return NULL;
     uint64_t h = key_hash(key, len);
     slot *s = find(m, h, key, len);
     if (s->hash == 0) {
@@ -93,6 +92,16 @@ const char *strmap_put(strmap *m, const char *key, size_t len, uint32_t value)
     }
     s->value = value;
     return s->key;
+}
+
+bool strmap_reserve(strmap *m, size_t count)
+{
+    size_t cap = m->cap;
+    while (count * 4 > cap * 3) {
+        if (cap > SIZE_MAX / 4) return false;
+        cap *= 2;
+    }
+    return cap == m->cap || resize(m, cap);
 }
 
 size_t strmap_count(const strmap *m)

@@ -34,6 +34,8 @@ void *mem_alloc(size_t size);
 void *mem_calloc(size_t n, size_t size);
 void *mem_realloc(void *p, size_t size);
 void mem_free(void *p);
+/* mem_calloc() for large blocks filled at once; freed with mem_free(). */
+void *mem_calloc_large(size_t n, size_t size);
 char *mem_strndup(const char *s, size_t n);
 
 /* Test hooks: the count of successful allocations so far, and a countdown
@@ -160,6 +162,9 @@ bool strmap_get(const strmap *m, const char *key, size_t len, uint32_t *value);
  * runs out (the map is unchanged then). */
 const char *strmap_put(strmap *m, const char *key, size_t len, uint32_t value);
 size_t strmap_count(const strmap *m);
+/* Makes room for `count` keys at once (a restart knows how many are coming),
+ * so loading them never rehashes; false when memory runs out. */
+bool strmap_reserve(strmap *m, size_t count);
 size_t strmap_bytes(const strmap *m);
 
 /* ---- files -------------------------------------------------------------- */

@@ -151,6 +151,35 @@ static void test_strbuf_json_escapes(void **state)
     strbuf_free(&b);
 }
 
+/* A map sized for what is coming never rehashes while it fills: its slot
+ * table stays the size reserve() gave it, and only the keys' copies grow
+ * (16 bytes for each 9-byte key). Every key is then found. */
+static void test_strmap_reserve_sizes_once(void **state)
+{
+    (void)state;
+    strmap *m = strmap_new();
+    assert_non_null(m);
+    assert_true(strmap_reserve(m, 1000));
+    size_t before = strmap_bytes(m);
+    char key[16];
+    for (uint32_t i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "key-%04u", i);
+        assert_non_null(strmap_put(m, key, strlen(key), i));
+    }
+    assert_int_equal(strmap_bytes(m) - before, 1000 * 16); /* the keys alone: the table did not grow */
+    size_t after = strmap_bytes(m);
+    assert_true(strmap_reserve(m, 10)); /* already roomy: nothing changes */
+    assert_int_equal(strmap_bytes(m), after);
+    for (uint32_t i = 0; i < 1000; i++) {
+        uint32_t v = 0;
+        snprintf(key, sizeof key, "key-%04u", i);
+        assert_true(strmap_get(m, key, strlen(key), &v));
+        assert_int_equal(v, i);
+    }
+    assert_int_equal(strmap_count(m), 1000);
+    strmap_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_arena_alignment_and_growth),
         cmocka_unit_test(test_injected_allocation_failure),
         cmocka_unit_test(test_strbuf_json_escapes),
+        cmocka_unit_test(test_strmap_reserve_sizes_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
