@@ -408,7 +408,7 @@ static bool replay(collect *k, score_data *rows, features *feat, score_row *row)
         const lead *l = lead_at(k->e, index);
         if (l->anonymous || l->merged) continue;
         if (!grow_leads(k, (size_t)index + 1)) goto nomem;
-        if (!rows) {
+        if (!rows || !feat) { /* the first pass only counts */
             k->events[index]++;
             continue;
         }

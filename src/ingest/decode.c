@@ -372,6 +372,7 @@ static bool read_hex4(const char *s, uint32_t *out)
 static bool unescape(char *s, uint32_t *len)
 {
     uint32_t r = 0, w = 0, n = *len;
+    if (!s) return n == 0;
     while (r < n) {
         char c = s[r];
         if (c != '\\') {

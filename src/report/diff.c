@@ -145,8 +145,10 @@ static bool add_change(builder *b, const report_handoff *x, const report_handoff
     diff_after scratch = {0};
     strbuf words;
     strbuf_init(&words);
-    const char *lead = x ? x->lead : y->lead;
-    time_ms since = x && y ? (x->at < y->at ? x->at : y->at) : x ? x->at : y->at;
+    const report_handoff *one = x ? x : y; /* at least one side holds the lead's handoff */
+    if (!one) return true;
+    const char *lead = one->lead;
+    time_ms since = x && y && y->at < x->at ? y->at : one->at;
     after(b, lead, since, a ? a : &scratch, &words);
     diff_change *c = &r->changes[r->change_count++];
     *c = (diff_change){
@@ -179,7 +181,7 @@ static bool pair_lead(builder *b, const side *a, size_t i, size_t i_end, const s
             g->gained++;
             r->gained++;
             if (!add_change(b, NULL, y, &g->after_gained)) return false;
-        } else if (x->at != y->at || strcmp(x->gate, y->gate) != 0) {
+        } else if (x && y && (x->at != y->at || strcmp(x->gate, y->gate) != 0)) {
             diff_gate *g = gate_of(r, y->gate);
             size_t gi = (size_t)(g - r->gates);
             if (strcmp(x->gate, y->gate) != 0) g->moved_in++;

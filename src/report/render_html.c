@@ -330,11 +330,11 @@ static void gates_chart(const report_review *r, strbuf *out)
         fmt_percent(report_meeting_rate(f), pct, sizeof pct);
         b.labels[b.rows] = g->key;
         b.totals[b.rows] = arena_printf(r->mem, "%u handoffs, %s", f->handoffs, pct);
-        double *v = &b.v[b.rows++ * b.ns];
-        v[0] = f->met;
-        v[1] = f->missed;
-        v[2] = f->pending;
-        v[3] = f->handoffs - f->reached;
+        double *row = b.v + b.rows++ * b.ns;
+        row[0] = f->met;
+        row[1] = f->missed;
+        row[2] = f->pending;
+        row[3] = f->handoffs - f->reached;
     }
     bars_card(out, &b, "Handoffs by gate: where they stand on R7", NULL, s, true, "No handoffs in the period.");
 }

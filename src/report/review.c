@@ -53,9 +53,12 @@ const char *report_dim_name(enum report_dim d)
 
 bool report_parse_month(const char *s, int64_t *from_day, int64_t *to_day)
 {
-    unsigned y, m;
-    char tail;
-    if (strlen(s) != 7 || sscanf(s, "%4u-%2u%c", &y, &m, &tail) != 2 || m < 1 || m > 12 || y < 1970) return false;
+    if (strlen(s) != 7 || s[4] != '-') return false;
+    for (int i = 0; i < 7; i++)
+        if (i != 4 && (s[i] < '0' || s[i] > '9')) return false;
+    unsigned y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
+    unsigned m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
+    if (m < 1 || m > 12 || y < 1970) return false;
     *from_day = days_from_civil(y, m, 1);
     *to_day = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
     return true;

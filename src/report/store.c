@@ -207,6 +207,8 @@ static bool take_fields(loader *l, const json_t *fields, report_handoff *h, bool
     json_t *v;
     uint32_t k = 0;
     json_object_foreach((json_t *)fields, key, v) {
+        /* n > 0 here; cppcheck reads k == n on the first pass as the !n above */
+        // cppcheck-suppress identicalConditionAfterEarlyExit
         if (k == n) break;
         if (take_field(l, key, v, &out[k], ok)) k++;
     }

@@ -29,17 +29,17 @@
 enum { AVAILABLE = 0xfe, OUTSIDE_POOL = 0xff };
 
 static const char *const skip_codes[] = {
-#define X(k, code, words) [k] = code,
+#define X(k, code, words) [(k)] = (code),
     ROUTE_SKIPS(X)
 #undef X
 };
 static const char *const skip_words[] = {
-#define X(k, code, words) [k] = words,
+#define X(k, code, words) [(k)] = (words),
     ROUTE_SKIPS(X)
 #undef X
 };
 static const char *const via_codes[] = {
-#define X(k, code) [k] = code,
+#define X(k, code) [(k)] = (code),
     ROUTE_VIAS(X)
 #undef X
 };
@@ -210,6 +210,10 @@ static bool pick_in_pool(router *r, const routing_info *ri, const route_request 
         if (s == AVAILABLE &&
             (!best || p->credit > best->credit || (p->credit == best->credit && strcmp(p->id, best->id) < 0)))
             best = p;
+    }
+    if (!best) { /* cannot happen: `available` counted someone who takes part */
+        d->via = VIA_NOBODY_AVAILABLE;
+        return false;
     }
     best->credit -= total;
     give(d, r, best, VIA_ROTATION);
