@@ -52,8 +52,10 @@ struct router;
 /* Loads an accounts CSV (a header with at least `domain`) into the engine;
  * bad rows are reported on stderr with their line numbers (replay.c). */
 int cli_load_accounts(struct engine *e, const char *path);
-/* Loads a reps CSV into a router, the same way (route.c). */
-int cli_load_reps(struct router *r, const char *path);
+/* A router for the contract (its calendar the reps' default) holding the
+ * reps of a CSV, bad rows reported the same way (route.c). *out is NULL
+ * unless it returns EXIT_OK; the caller frees it with route_free(). */
+int cli_load_reps(const struct contract *c, const char *path, struct router **out);
 struct score_model *cli_load_model(const char *name, const struct contract *c, const char *contract_path,
                                    const char *option);
 int cmd_report(int argc, char **argv); extern const char cmd_report_usage[]; /* report.c */

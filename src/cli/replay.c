@@ -372,14 +372,7 @@ int cmd_replay(int argc, char **argv)
     contract *c = cli_load_contract(contract_path, false, &code);
     if (!c) return code;
     r.c = c;
-    if (reps) {
-        if (!(opt.router = route_new(&contract_about(c)->calendar))) {
-            fprintf(stderr, "baton replay: out of memory\n");
-            code = EXIT_INTERNAL;
-            goto done;
-        }
-        if ((code = cli_load_reps(opt.router, reps)) != EXIT_OK) goto done;
-    }
+    if (reps && (code = cli_load_reps(c, reps, &opt.router)) != EXIT_OK) goto done;
     opt.model = cli_load_model("replay", c, contract_path, model);
     r.e = engine_new(c, &opt);
     if (r.e && engine_score_problem(r.e))

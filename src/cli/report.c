@@ -292,14 +292,9 @@ int cmd_report(int argc, char **argv)
     contract *c = cli_load_contract(contract_path, false, &code);
     if (!c) return code;
     engine_options eo = {0};
-    if (reps && !db) {
-        if (!(eo.router = route_new(&contract_about(c)->calendar))) code = EXIT_INTERNAL;
-        else code = cli_load_reps(eo.router, reps);
-        if (code != EXIT_OK) {
-            route_free(eo.router);
-            contract_free(c);
-            return code;
-        }
+    if (reps && !db && (code = cli_load_reps(c, reps, &eo.router)) != EXIT_OK) {
+        contract_free(c);
+        return code;
     }
     engine *e = db ? NULL : engine_new(c, &eo);
     decoder *d = db ? NULL : decoder_new(c);

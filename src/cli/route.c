@@ -197,18 +197,30 @@ static void report_rep_row(void *ctx, uint64_t line, const char *why)
     fprintf(stderr, "%s:%llu: %s\n", rf->path, (unsigned long long)line, why);
 }
 
-int cli_load_reps(router *r, const char *path)
+int cli_load_reps(const contract *c, const char *path, router **out)
 {
+    *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
         return EXIT_IO;
     }
+    router *r = route_new(&contract_about(c)->calendar);
+    if (!r) {
+        fclose(f);
+        fprintf(stderr, "baton: out of memory\n");
+        return EXIT_INTERNAL;
+    }
     reps_file rf = {.path = path};
     route_load_reps(r, f, report_rep_row, &rf);
     fclose(f);
-    if (rf.refused) fprintf(stderr, "%s: %u line%s refused\n", path, rf.refused, rf.refused == 1 ? "" : "s");
-    return rf.refused ? EXIT_INVALID : EXIT_OK;
+    if (rf.refused) {
+        fprintf(stderr, "%s: %u line%s refused\n", path, rf.refused, rf.refused == 1 ? "" : "s");
+        route_free(r);
+        return EXIT_INVALID;
+    }
+    *out = r;
+    return EXIT_OK;
 }
 
 typedef struct route_args {
@@ -291,14 +303,13 @@ int cmd_route(int argc, char **argv)
         code = cli_usage_error("route", "the contract has no stage '%s'", a.stage);
         goto done;
     }
-    r = route_new(&contract_about(c)->calendar);
     in.text = arena_new(4096);
     in.fields = mem_calloc(contract_field_count(c) + 1, sizeof *in.fields);
-    if (!r || !in.text || !in.fields) {
+    if (!in.text || !in.fields) {
         code = EXIT_INTERNAL;
         goto done;
     }
-    if ((code = cli_load_reps(r, a.reps)) != EXIT_OK) goto done;
+    if ((code = cli_load_reps(c, a.reps, &r)) != EXIT_OK) goto done;
     if ((code = read_lead(&in, a.lead)) != EXIT_OK) goto done;
     if (a.accounts && (code = read_account(&in, a.accounts)) != EXIT_OK) goto done;
 
