@@ -58,6 +58,13 @@ engine *engine_new(const contract *c, const engine_options *opt)
         else if (f->scope == SCOPE_LEAD) e->lead_slot[i] = e->lead_slot_count++;
         else if (f->scope == SCOPE_ACCOUNT) e->account_slot[i] = e->account_slot_count++;
     }
+    e->lead_field_of = arena_alloc(e->pool, (e->lead_slot_count + 1) * sizeof *e->lead_field_of);
+    e->account_field_of = arena_alloc(e->pool, (e->account_slot_count + 1) * sizeof *e->account_field_of);
+    if (!e->lead_field_of || !e->account_field_of) goto fail;
+    for (uint32_t i = 0; i < e->field_count; i++) {
+        if (e->lead_slot[i] != UINT32_MAX) e->lead_field_of[e->lead_slot[i]] = i;
+        if (e->account_slot[i] != UINT32_MAX) e->account_field_of[e->account_slot[i]] = i;
+    }
 
     size_t signals = contract_signal_count(c), gates = contract_gate_count(c);
     e->kind_of = arena_alloc(e->pool, (signals + 1) * sizeof *e->kind_of);
@@ -125,7 +132,7 @@ size_t engine_state_bytes(const engine *e)
 {
     return (size_t)e->lead_count * sizeof(lead) + (size_t)e->account_cap * sizeof(account) +
            arena_used(e->pool) + strmap_bytes(e->strings) + strmap_bytes(e->lead_ids) +
-           strmap_bytes(e->account_ids) + e->seen.cap * 16; /* a seen_slot is 16 bytes */
+           strmap_bytes(e->account_ids) + dedupe_bytes(&e->seen);
 }
 
 /* ---- history, as the expression language asks for it --------------------------- */
@@ -142,8 +149,10 @@ static uint32_t history_count(void *ctx, uint32_t target, duration_ms window, en
     uint32_t n = 0;
     if (scope == AGG_LEAD) {
         const lead *l = e->cur_lead;
-        for (uint8_t i = 0; i < l->hit_count; i++)
-            n += hit_matches(e, l->hits[i].signal, target) && in_last(e->now, window, l->hits[i].t);
+        for (uint8_t i = 0; i < l->hit_count; i++) {
+            const hit *h = &l->history->hits[i];
+            n += hit_matches(e, h->signal, target) && in_last(e->now, window, h->t);
+        }
         return n;
     }
     const account *a = e->cur_account;
@@ -160,7 +169,7 @@ static bool history_last(void *ctx, uint32_t target, time_ms *when)
     bool found = false;
     uint32_t best = 0;
     for (uint8_t i = 0; i < l->hit_count; i++) {
-        const hit *h = &l->hits[i];
+        const hit *h = &l->history->hits[i];
         if (!hit_matches(e, h->signal, target) || (time_ms)h->t * MS_PER_SECOND > e->now) continue;
         if (!found || h->t > best) best = h->t;
         found = true;
@@ -209,25 +218,37 @@ static bool add_alias(engine *e, const engine_sink *sink, const char *id, size_t
 /* Folds lead `from` into `into`: history without double counting, the
  * buyer's words when `into` has none, and every id of `from` now names
  * `into`. */
-static void merge_leads(engine *e, const engine_sink *sink, lead *into, uint32_t into_index, lead *from)
+static bool merge_leads(engine *e, const engine_sink *sink, lead *into, uint32_t into_index, lead *from)
 {
+    const lead_history *old = from->history;
+    lead_history *h = from->hit_count || from->recent_count ? lead_history_of(e, into) : into->history;
+    if (!h && (from->hit_count || from->recent_count)) return false;
     for (uint8_t i = 0; i < from->hit_count; i++) {
         bool dup = false;
         for (uint8_t j = 0; j < into->hit_count && !dup; j++)
-            dup = into->hits[j].t == from->hits[i].t && into->hits[j].signal == from->hits[i].signal;
-        if (!dup) lead_add_hit(e, into, from->hits[i].signal, (time_ms)from->hits[i].t * MS_PER_SECOND);
+            dup = h->hits[j].t == old->hits[i].t && h->hits[j].signal == old->hits[i].signal;
+        if (!dup) lead_add_hit(e, into, old->hits[i].signal, (time_ms)old->hits[i].t * MS_PER_SECOND);
     }
     for (uint8_t i = 0; i < from->recent_count && into->recent_count < LEAD_RECENT; i++)
-        into->recent[into->recent_count++] = from->recent[i];
+        h->recent[into->recent_count++] = old->recent[i];
     if (!into->question) into->question = from->question;
     if (!into->pain) into->pain = from->pain;
     if (!into->impact) into->impact = from->impact;
     if (into->account == NO_ACCOUNT) into->account = from->account;
     add_alias(e, sink, from->key, strlen(from->key), into_index);
     from->merged = true;
-    from->hit_count = 0;
+    lead_history_release(e, from);
     into->settled = false;
     e->stats.anonymous_merges++;
+    return true;
+}
+
+/* The other ids an event names beside its userId, as one 64-bit hash (never 0). */
+static uint64_t other_ids(const event *ev)
+{
+    uint64_t h = ev->anonymous_id.len ? hash_bytes(ev->anonymous_id.s, ev->anonymous_id.len) : 0;
+    h ^= ((ev->email.len ? hash_bytes(ev->email.s, ev->email.len) : 0) + 1) * UINT64_C(0x9e3779b97f4a7c15);
+    return h ? h : 1;
 }
 
 /* The lead an event is about: userId, else the email, else the anonymousId.
@@ -240,6 +261,10 @@ static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint3
         l = lead_find_or_add(e, ev->user_id.s, ev->user_id.len, index, &created);
         if (!l) return NULL;
         l->anonymous = false;
+        /* The same ids as last time: linked then, and an identified lead's
+         * links never change, so there is nothing to look up. */
+        uint64_t others = ev->anonymous_id.len || ev->email.len ? other_ids(ev) : 0;
+        if (others && others == l->other_ids) return l;
         if (ev->anonymous_id.len) {
             uint32_t other;
             if (strmap_get(e->lead_ids, ev->anonymous_id.s, ev->anonymous_id.len, &other)) {
@@ -247,7 +272,7 @@ static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint3
                     lead *anon = lead_at(e, other);
                     if (!anon->merged && anon->anonymous) {
                         mark_changed(e, other); /* its state is now "merged" */
-                        merge_leads(e, sink, l, *index, anon);
+                        if (!merge_leads(e, sink, l, *index, anon)) return NULL;
                     }
                 }
             } else if (!add_alias(e, sink, ev->anonymous_id.s, ev->anonymous_id.len, *index)) {
@@ -264,7 +289,7 @@ static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint3
                 if (!add_alias(e, sink, ev->anonymous_id.s, ev->anonymous_id.len, *index)) return NULL;
             } else if (other != *index && lead_at(e, other)->anonymous && !lead_at(e, other)->merged) {
                 mark_changed(e, other);
-                merge_leads(e, sink, l, *index, lead_at(e, other));
+                if (!merge_leads(e, sink, l, *index, lead_at(e, other))) return NULL;
             }
         }
     } else {
@@ -279,6 +304,7 @@ static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint3
             !add_alias(e, sink, ev->email.s, ev->email.len, *index))
             return NULL;
     }
+    if (ev->user_id.len && (ev->anonymous_id.len || ev->email.len)) l->other_ids = other_ids(ev);
     return l;
 }
 
@@ -304,7 +330,8 @@ static bool place_in_account(engine *e, lead *l, const event *ev)
 /* Keeps what identify and group traits say about the lead and account. */
 static bool keep_traits(engine *e, lead *l, const event *ev)
 {
-    for (size_t i = 0; i < e->field_count; i++) {
+    bool traits = ev->type == EVENT_IDENTIFY || ev->type == EVENT_GROUP; /* only they set fields */
+    for (size_t i = 0; traits && i < e->field_count; i++) {
         const value *v = &ev->fields[i];
         if (v->type == VAL_NULL) continue;
         if (e->lead_slot[i] != UINT32_MAX && ev->type == EVENT_IDENTIFY) {
@@ -341,11 +368,11 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
 {
     const contract *c = e->c;
     account *a = l->account != NO_ACCOUNT ? &e->accounts[l->account] : NULL;
-    for (size_t i = 0; i < e->field_count; i++) {
-        if (e->lead_slot[i] != UINT32_MAX) e->fields[i] = l->fields[e->lead_slot[i]];
-        else if (e->account_slot[i] != UINT32_MAX) e->fields[i] = a ? a->fields[e->account_slot[i]] : null_value;
-        else e->fields[i] = ev->fields[i];
-    }
+    /* the event's own fields in one copy, then the slots state holds */
+    if (e->field_count) memcpy(e->fields, ev->fields, e->field_count * sizeof *e->fields);
+    for (uint32_t i = 0; i < e->lead_slot_count; i++) e->fields[e->lead_field_of[i]] = l->fields[i];
+    for (uint32_t i = 0; i < e->account_slot_count; i++)
+        e->fields[e->account_field_of[i]] = a ? a->fields[i] : null_value;
     if (e->slot_lead_id >= 0) e->fields[e->slot_lead_id] = string_value(c, l->key);
     if (e->slot_lead_stage >= 0) e->fields[e->slot_lead_stage] = string_value(c, contract_stage(c, l->stage)->name);
     if (e->slot_lead_owner >= 0) e->fields[e->slot_lead_owner] = string_value(c, contract_stage(c, l->stage)->team);
@@ -392,20 +419,20 @@ static void add_points(engine *e, lead *l, uint32_t signal, time_ms t)
 static void remember_action(engine *e, lead *l, uint32_t signal, const event *ev)
 {
     uint8_t rank = e->rank_of[signal];
+    recent_action *recent = l->history->recent; /* made by the hit before */
     if (rank == 0) return;
     int slot = l->recent_count < LEAD_RECENT ? l->recent_count : -1;
     if (slot < 0) {
         for (int i = 0; i < LEAD_RECENT; i++) {
-            const recent_action *r = &l->recent[i];
-            if (slot < 0 || r->rank < l->recent[slot].rank ||
-                (r->rank == l->recent[slot].rank && r->t < l->recent[slot].t))
+            const recent_action *r = &recent[i];
+            if (slot < 0 || r->rank < recent[slot].rank || (r->rank == recent[slot].rank && r->t < recent[slot].t))
                 slot = i;
         }
-        if (l->recent[slot].rank > rank) return;
+        if (recent[slot].rank > rank) return;
     } else {
         l->recent_count++;
     }
-    recent_action *r = &l->recent[slot];
+    recent_action *r = &recent[slot];
     r->t = (uint32_t)(ev->timestamp / MS_PER_SECOND);
     r->signal = (uint16_t)signal;
     r->rank = rank;
@@ -478,7 +505,7 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
         bool now = contract_signal_may_match(c, s, e->fields) && program_holds(contract_signal(c, s)->when, &env);
         e->signal_now[s] = now;
         if (!now) continue;
-        lead_add_hit(e, l, (uint32_t)s, ev->timestamp);
+        if (!lead_add_hit(e, l, (uint32_t)s, ev->timestamp)) return APPLY_NOMEM;
         if (a) {
             account_add_hit(e, a, index, (uint32_t)s, ev->timestamp);
             if (!mark_account_changed(e, l->account)) return APPLY_NOMEM;

@@ -179,7 +179,7 @@ bool features_of_lead(const features *f, const lead *l, time_ms at, score_row *r
     time_ms last_any = INT64_MIN, last_kind[CONTRACT_MAX_KINDS];
     for (size_t k = 0; k < kinds; k++) last_kind[k] = INT64_MIN;
     for (uint8_t i = 0; i < l->hit_count; i++) {
-        const hit *h = &l->hits[i];
+        const hit *h = &l->history->hits[i];
         time_ms t = (time_ms)h->t * MS_PER_SECOND;
         if (t >= at) continue; /* invariant 1 */
         duration_ms age = at - t;

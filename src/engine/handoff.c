@@ -19,7 +19,7 @@ static const char *latest_topic(const engine *e, const lead *l, time_ms now)
     const char *topic = NULL;
     uint32_t best = 0;
     for (uint8_t i = 0; i < l->hit_count; i++) {
-        const hit *h = &l->hits[i];
+        const hit *h = &l->history->hits[i];
         const char *t = contract_signal(e->c, h->signal)->topic;
         if (!t || !in_last(now, 14 * MS_PER_DAY, h->t) || (topic && h->t < best)) continue;
         topic = t;
@@ -54,7 +54,7 @@ void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, co
     }
     uint32_t current = n;
     for (uint8_t r = 0; r < l->recent_count; r++) {
-        const recent_action *a = &l->recent[r];
+        const recent_action *a = &l->history->recent[r];
         if (!in_last(ev->timestamp, 14 * MS_PER_DAY, a->t)) continue;
         bool dup = false;
         for (uint32_t i = 0; i < current && !dup; i++)

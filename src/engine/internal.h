@@ -7,12 +7,14 @@
 #define NO_ACCOUNT UINT32_MAX
 #define LEADS_PER_BLOCK 4096u /* a block is a few MiB: huge pages for a large restart */
 
-/* A signal hit, kept to the second: 8 bytes. */
-typedef struct hit {
+/* A signal hit, kept to the second: 5 bytes, packed (x86 and ARMv8 read
+ * them unaligned at no cost), as the lead and account rings hold many.
+ * A signal fits a byte: CONTRACT_MAX_SIGNALS is 256. */
+typedef struct __attribute__((packed)) hit {
     uint32_t t; /* seconds since the epoch */
-    uint16_t signal;
-    uint16_t unused;
+    uint8_t signal;
 } hit;
+_Static_assert(CONTRACT_MAX_SIGNALS <= 256, "a hit keeps its signal in one byte");
 
 /* A described action, for context lines and triggers. */
 typedef struct recent_action {
@@ -22,6 +24,17 @@ typedef struct recent_action {
     char message_id[41];
     char description[ENGINE_DESCRIPTION];
 } recent_action;
+
+/* What a lead did: its hits in time order and its most telling described
+ * actions. Held out of line, from the first hit on: a lead folded into
+ * another by an identify (half the leads of a busy site) gives it back. */
+typedef union lead_history {
+    struct {
+        hit hits[LEAD_MAX_HITS];
+        recent_action recent[LEAD_RECENT];
+    };
+    union lead_history *next_free;
+} lead_history;
 
 typedef struct lead {
     const char *key;
@@ -35,6 +48,7 @@ typedef struct lead {
     bool changed;        /* listed in engine.changed_leads */
     uint32_t account_version; /* the account's version when the gates were evaluated */
     uint64_t handoff;    /* the current handoff's number, 0 when none */
+    uint64_t other_ids;  /* hash of the anonymousId and email last linked to this userId */
     time_ms cooldown_until;
     time_ms reached;             /* when the lead last reached the receiving team */
     time_ms due[SLA_CLOCK_COUNT]; /* a running SLA clock's deadline; 0 when stopped */
@@ -44,15 +58,13 @@ typedef struct lead {
     double points;
     time_ms points_at;
     value *fields;       /* the contract's lead-scope slots, in lead_slot order */
-    hit hits[LEAD_MAX_HITS];
-    recent_action recent[LEAD_RECENT];
+    lead_history *history; /* NULL until the first hit or described action */
 } lead;
 
-typedef struct account_hit {
+typedef struct __attribute__((packed)) account_hit {
     uint32_t t;
-    uint16_t signal;
-    uint16_t unused;
     uint32_t lead;
+    uint8_t signal;
 } account_hit;
 
 typedef struct account {
@@ -76,6 +88,7 @@ void dedupe_free(dedupe *d);
 /* True when the id was seen within the window; otherwise remembers it.
  * Fails (returns false, *nomem set) only when memory runs out. */
 bool dedupe_seen(dedupe *d, const char *id, size_t len, time_ms now, bool *nomem);
+size_t dedupe_bytes(const dedupe *d);
 
 /* A running SLA clock, in the engine's heap ordered by due time. A clock
  * stopped or restarted leaves its entry behind: popped, it no longer
@@ -94,6 +107,7 @@ struct engine {
     strmap *lead_ids;     /* userId, email, anonymousId -> lead */
     strmap *account_ids;  /* domain or groupId -> account */
     lead **lead_blocks;
+    lead_history *free_histories; /* given back by merged leads, for reuse */
     uint32_t lead_count, lead_block_cap;
     account *accounts;
     uint32_t account_count, account_cap;
@@ -119,6 +133,7 @@ struct engine {
     size_t field_count;
     uint32_t *lead_slot, *account_slot; /* per field: index in lead/account fields, or UINT32_MAX */
     uint32_t lead_slot_count, account_slot_count;
+    uint32_t *lead_field_of, *account_field_of; /* the inverse: per slot, its field */
     int32_t slot_lead_id, slot_lead_stage, slot_lead_owner, slot_lead_status, slot_account_domain;
     int32_t slot_account_owner; /* "account.owner" when the contract reads or routes by it, else -1 */
     uint32_t *kind_of;    /* per signal */
@@ -156,7 +171,12 @@ lead *lead_at(engine *e, uint32_t index);
 lead *lead_find_or_add(engine *e, const char *key, size_t len, uint32_t *index, bool *created);
 account *account_find_or_add(engine *e, const char *key, size_t len, uint32_t *index);
 bool value_keep(engine *e, value *dst, const value *src);
-void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t);
+/* The lead's history, made when it has none; NULL when memory runs out. */
+lead_history *lead_history_of(engine *e, lead *l);
+/* Forgets a lead's hits and actions, and gives their memory back. */
+void lead_history_release(engine *e, lead *l);
+/* Records a hit; false only when memory runs out. */
+bool lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t);
 void account_add_hit(engine *e, account *a, uint32_t lead, uint32_t signal, time_ms t);
 bool is_free_mail(const engine *e, const char *domain, size_t len);
 

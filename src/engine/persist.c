@@ -127,7 +127,7 @@ bool engine_export_lead(const engine *e, const char *key, strbuf *out)
     for (int pass = 0; pass < 2; pass++) {
         uint8_t n = pass == 0 ? l->hit_count : l->recent_count;
         for (uint8_t i = 0; i < n; i++) {
-            uint16_t s = pass == 0 ? l->hits[i].signal : l->recent[i].signal;
+            uint16_t s = pass == 0 ? l->history->hits[i].signal : l->history->recent[i].signal;
             uint8_t j = 0;
             while (j < count && names[j] != s) j++;
             if (j == count) names[count++] = s;
@@ -138,12 +138,12 @@ bool engine_export_lead(const engine *e, const char *key, strbuf *out)
     for (uint8_t j = 0; j < count; j++) put_str(out, contract_signal(c, names[j])->name);
     put_u8(out, l->hit_count);
     for (uint8_t i = 0; i < l->hit_count; i++) {
-        put_uint(out, l->hits[i].t, 4);
+        put_uint(out, l->history->hits[i].t, 4);
         put_u8(out, name_of_hit[i]);
     }
     put_u8(out, l->recent_count);
     for (uint8_t i = 0; i < l->recent_count; i++) {
-        const recent_action *r = &l->recent[i];
+        const recent_action *r = &l->history->recent[i];
         put_uint(out, r->t, 4);
         put_u8(out, name_of_recent[i]);
         put_u8(out, r->rank);
@@ -363,17 +363,19 @@ bool engine_import_lead(engine *e, const void *blob, size_t len)
         signal_of[j] = find_by_name(contract_signal_count(c), signal_name, c, name, n);
     }
     uint64_t hits = get_uint(&r, 1);
-    l->hit_count = 0;
+    lead_history_release(e, l);
+    lead_history *h = NULL;
     for (uint64_t i = 0; i < hits && !r.bad; i++) {
         uint32_t t = (uint32_t)get_uint(&r, 4);
         uint64_t j = get_uint(&r, 1);
         if (j >= names || signal_of[j] < 0 || l->hit_count == LEAD_MAX_HITS) continue;
-        l->hits[l->hit_count].t = t;
-        l->hits[l->hit_count].signal = (uint16_t)signal_of[j];
-        l->hits[l->hit_count++].unused = 0;
+        if (!h && !(h = lead_history_of(e, l))) return false;
+        uint8_t at = l->hit_count++; /* in time order, as lead_add_hit() keeps them */
+        for (; at > 0 && h->hits[at - 1].t > t; at--) h->hits[at] = h->hits[at - 1];
+        h->hits[at].t = t;
+        h->hits[at].signal = (uint8_t)signal_of[j];
     }
     uint64_t recent = get_uint(&r, 1);
-    l->recent_count = 0;
     for (uint64_t i = 0; i < recent && !r.bad; i++) {
         recent_action a = {0};
         a.t = (uint32_t)get_uint(&r, 4);
@@ -385,7 +387,8 @@ bool engine_import_lead(engine *e, const void *blob, size_t len)
         if (d) memcpy(a.description, d, n < sizeof a.description - 1 ? n : sizeof a.description - 1);
         if (j >= names || signal_of[j] < 0 || l->recent_count == LEAD_RECENT) continue;
         a.signal = (uint16_t)signal_of[j];
-        l->recent[l->recent_count++] = a;
+        if (!h && !(h = lead_history_of(e, l))) return false;
+        h->recent[l->recent_count++] = a;
     }
     if (!get_fields(e, &r, l->fields, e->lead_slot)) return false;
     if (format >= 2) {

@@ -95,47 +95,81 @@ bool value_keep(engine *e, value *dst, const value *src)
     return true;
 }
 
-/* Records a hit. When the array is full, hits older than the contract
- * needs (contract_info.history) go first; then the oldest hits of the most frequent signals, so one noisy
- * signal cannot push out a rare one. Eviction frees LEAD_EVICT_BATCH slots at
- * once, so a lead with a long history pays for it once in a while, not on
- * every event. */
+/* Records a hit. A lead's hits are kept in time order, so the oldest of a
+ * signal is its first. When the array is full, hits older than the contract
+ * needs (contract_info.history) go first; then the oldest hits of the most
+ * frequent signals (ties: the lower signal number), so one noisy signal
+ * cannot push out a rare one. Eviction frees LEAD_EVICT_BATCH slots at once,
+ * so a lead with a long history pays for it once in a while, not on every
+ * event. */
 #define LEAD_EVICT_BATCH 8
 
 static void evict_hits(engine *e, lead *l, time_ms now)
 {
+    hit *hits = l->history->hits;
     uint32_t horizon = (uint32_t)((now - e->history) / MS_PER_SECOND);
-    uint8_t kept = 0;
+    uint8_t first = 0;
+    while (first < l->hit_count && hits[first].t <= horizon) first++;
+    l->hit_count = (uint8_t)(l->hit_count - first);
+    memmove(hits, hits + first, l->hit_count * sizeof *hits);
+    if (l->hit_count <= LEAD_MAX_HITS - LEAD_EVICT_BATCH) return;
+
+    /* how many of each signal go: always one of the busiest, as counted so far */
+    uint8_t counts[CONTRACT_MAX_SIGNALS], drop[CONTRACT_MAX_SIGNALS];
+    uint16_t present[LEAD_MAX_HITS];
+    uint8_t distinct = 0;
+    for (uint8_t i = 0; i < l->hit_count; i++) counts[hits[i].signal] = drop[hits[i].signal] = 0;
     for (uint8_t i = 0; i < l->hit_count; i++)
-        if (l->hits[i].t > horizon) l->hits[kept++] = l->hits[i];
-    l->hit_count = kept;
-    uint8_t counts[CONTRACT_MAX_SIGNALS];
-    for (uint8_t i = 0; i < l->hit_count; i++) counts[l->hits[i].signal] = 0;
-    for (uint8_t i = 0; i < l->hit_count; i++) counts[l->hits[i].signal]++;
-    while (l->hit_count > LEAD_MAX_HITS - LEAD_EVICT_BATCH) {
-        uint16_t busiest = l->hits[0].signal;
-        for (uint8_t i = 1; i < l->hit_count; i++)
-            if (counts[l->hits[i].signal] > counts[busiest]) busiest = l->hits[i].signal;
-        uint8_t oldest = 0;
-        bool found = false;
-        for (uint8_t i = 0; i < l->hit_count; i++) {
-            if (l->hits[i].signal != busiest || (found && l->hits[i].t >= l->hits[oldest].t)) continue;
-            oldest = i;
-            found = true;
+        if (counts[hits[i].signal]++ == 0) present[distinct++] = hits[i].signal;
+    for (int n = l->hit_count - (LEAD_MAX_HITS - LEAD_EVICT_BATCH); n > 0; n--) {
+        uint16_t busiest = present[0];
+        for (uint8_t j = 1; j < distinct; j++) {
+            uint16_t s = present[j];
+            if (counts[s] > counts[busiest] || (counts[s] == counts[busiest] && s < busiest)) busiest = s;
         }
         counts[busiest]--;
-        l->hits[oldest] = l->hits[--l->hit_count];
+        drop[busiest]++;
     }
+    uint8_t kept = 0;
+    for (uint8_t i = 0; i < l->hit_count; i++) {
+        uint16_t s = hits[i].signal;
+        if (drop[s]) drop[s]--;
+        else hits[kept++] = hits[i];
+    }
+    l->hit_count = kept;
 }
 
-void lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
+lead_history *lead_history_of(engine *e, lead *l)
 {
+    if (l->history) return l->history;
+    lead_history *h = e->free_histories;
+    if (h) e->free_histories = h->next_free;
+    else if (!(h = arena_alloc(e->pool, sizeof *h))) return NULL;
+    l->history = h;
+    return h;
+}
+
+void lead_history_release(engine *e, lead *l)
+{
+    l->hit_count = l->recent_count = 0;
+    if (!l->history) return;
+    l->history->next_free = e->free_histories;
+    e->free_histories = l->history;
+    l->history = NULL;
+}
+
+bool lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
+{
+    lead_history *h = lead_history_of(e, l);
+    if (!h) return false;
     if (l->hit_count == LEAD_MAX_HITS) evict_hits(e, l, t);
     l->settled = false;
-    hit *h = &l->hits[l->hit_count++];
-    h->t = (uint32_t)(t / MS_PER_SECOND);
-    h->signal = (uint16_t)signal;
-    h->unused = 0;
+    uint32_t at = (uint32_t)(t / MS_PER_SECOND);
+    uint8_t i = l->hit_count++;
+    for (; i > 0 && h->hits[i - 1].t > at; i--) h->hits[i] = h->hits[i - 1]; /* a late event */
+    h->hits[i].t = at;
+    h->hits[i].signal = (uint8_t)signal;
+    return true;
 }
 
 void account_add_hit(engine *e, account *a, uint32_t lead_index, uint32_t signal, time_ms t)
@@ -147,8 +181,7 @@ void account_add_hit(engine *e, account *a, uint32_t lead_index, uint32_t signal
     a->version++;
     account_hit *h = &a->hits[a->hit_head];
     h->t = (uint32_t)(t / MS_PER_SECOND);
-    h->signal = (uint16_t)signal;
-    h->unused = 0;
+    h->signal = (uint8_t)signal;
     h->lead = lead_index;
     a->hit_head = (uint16_t)((a->hit_head + 1) % ACCOUNT_MAX_HITS);
     if (a->hit_count < ACCOUNT_MAX_HITS) a->hit_count++;
@@ -185,24 +218,49 @@ bool is_free_mail(const engine *e, const char *domain, size_t len)
 }
 
 /* ---- dedupe ------------------------------------------------------------------
- * One slot per remembered id: its full 64-bit hash and the hour it was seen.
- * A shorter tag would save cache but lose real events to collisions: at two
- * million live ids a 44-bit tag collides about once per ten million events,
- * a 64-bit hash about once per 10^12. */
-typedef struct seen_slot {
+ * One slot per remembered id: its full 64-bit hash and the hour it was seen,
+ * 10 bytes packed. A shorter tag would save memory but lose real events to
+ * collisions: at two million live ids a 44-bit tag collides about once per
+ * ten million events, a 64-bit hash about once per 10^12. The hour is kept
+ * modulo 2^16 (7.4 years), which is plenty to tell a retry inside the
+ * window from the same id long before; windows are capped at half that.
+ * The table's size is any number of slots, not a power of two (an id's
+ * first slot is its hash scaled to the size), so that after a rebuild it
+ * holds the live ids at a chosen load whatever their number. */
+typedef struct __attribute__((packed)) seen_slot {
     uint64_t hash; /* 0: empty */
-    uint32_t hour; /* hours since 1970 */
-    uint32_t unused;
+    uint16_t hour; /* hours since 1970, modulo 2^16 */
 } seen_slot;
 
-static uint32_t dedupe_hour(time_ms t)
+#define DEDUPE_MIN_SLOTS 1024
+#define DEDUPE_MAX_WINDOW_HOURS 32767u
+
+static uint16_t dedupe_hour(time_ms t)
 {
-    return t > 0 ? (uint32_t)(t / MS_PER_HOUR) : 0;
+    return (uint16_t)(t > 0 ? t / MS_PER_HOUR : 0);
+}
+
+/* Hours between two hours modulo 2^16, either way round. */
+static uint32_t hours_apart(uint16_t a, uint16_t b)
+{
+    uint16_t d = (uint16_t)(a - b);
+    return d > 32768u ? (uint16_t)(b - a) : d;
+}
+
+static uint32_t window_hours(const dedupe *d)
+{
+    uint64_t h = (uint64_t)(d->window + MS_PER_HOUR - 1) / MS_PER_HOUR;
+    return h > DEDUPE_MAX_WINDOW_HOURS ? DEDUPE_MAX_WINDOW_HOURS : (uint32_t)h;
+}
+
+static size_t first_slot(uint64_t hash, size_t cap)
+{
+    return (size_t)(((unsigned __int128)hash * cap) >> 64);
 }
 
 bool dedupe_init(dedupe *d, duration_ms window)
 {
-    d->cap = 1024;
+    d->cap = DEDUPE_MIN_SLOTS;
     d->count = 0;
     d->window = window;
     d->slots = mem_calloc(d->cap, sizeof(seen_slot));
@@ -215,29 +273,38 @@ void dedupe_free(dedupe *d)
     d->slots = NULL;
 }
 
-static void dedupe_insert(seen_slot *slots, size_t cap, uint64_t hash, uint32_t hour)
+size_t dedupe_bytes(const dedupe *d)
 {
-    size_t i = hash & (cap - 1);
-    while (slots[i].hash) i = (i + 1) & (cap - 1);
+    return d->cap * sizeof(seen_slot);
+}
+
+static void dedupe_insert(seen_slot *slots, size_t cap, uint64_t hash, uint16_t hour)
+{
+    size_t i = first_slot(hash, cap);
+    while (slots[i].hash)
+        if (++i == cap) i = 0;
     slots[i].hash = hash;
     slots[i].hour = hour;
 }
 
-/* Rebuilds the table without expired ids, doubling it when still crowded. */
-static bool dedupe_rebuild(dedupe *d, uint32_t hour)
+/* Rebuilds the table without expired ids, at half load: it is rebuilt
+ * again once half as many ids again have arrived, so a rebuild costs each
+ * id about four slot reads and two moves, and the table stays between half
+ * and three quarters full (probes within a cache line or two). */
+static bool dedupe_rebuild(dedupe *d, uint16_t hour)
 {
     seen_slot *old = d->slots;
-    uint32_t window_hours = (uint32_t)((d->window + MS_PER_HOUR - 1) / MS_PER_HOUR);
-    uint32_t horizon = hour > window_hours ? hour - window_hours : 0;
+    uint32_t window = window_hours(d);
     size_t live = 0;
     for (size_t i = 0; i < d->cap; i++)
-        if (old[i].hash && old[i].hour >= horizon) live++;
-    size_t cap = d->cap;
-    while ((live + 1) * 2 > cap) cap *= 2;
+        live += old[i].hash && hours_apart(hour, old[i].hour) <= window;
+    size_t cap = 2 * live + 1;
+    if (cap < DEDUPE_MIN_SLOTS) cap = DEDUPE_MIN_SLOTS;
     seen_slot *slots = mem_calloc(cap, sizeof *slots);
     if (!slots) return false;
     for (size_t i = 0; i < d->cap; i++)
-        if (old[i].hash && old[i].hour >= horizon) dedupe_insert(slots, cap, old[i].hash, old[i].hour);
+        if (old[i].hash && hours_apart(hour, old[i].hour) <= window)
+            dedupe_insert(slots, cap, old[i].hash, old[i].hour);
     mem_free(old);
     d->slots = slots;
     d->cap = cap;
@@ -250,15 +317,12 @@ bool dedupe_seen(dedupe *d, const char *id, size_t len, time_ms now, bool *nomem
     *nomem = false;
     uint64_t hash = hash_bytes(id, len);
     if (!hash) hash = 1;
-    uint32_t hour = dedupe_hour(now);
-    uint32_t window_hours = (uint32_t)((d->window + MS_PER_HOUR - 1) / MS_PER_HOUR);
+    uint16_t hour = dedupe_hour(now);
     seen_slot *slots = d->slots;
-    size_t mask = d->cap - 1;
-    for (size_t i = hash & mask; slots[i].hash; i = (i + 1) & mask) {
+    for (size_t i = first_slot(hash, d->cap); slots[i].hash; i = i + 1 == d->cap ? 0 : i + 1) {
         if (slots[i].hash != hash) continue;
         /* remembered for the window around its first sight, to the hour */
-        uint32_t age = hour > slots[i].hour ? hour - slots[i].hour : slots[i].hour - hour;
-        if (age <= window_hours) return true;
+        if (hours_apart(hour, slots[i].hour) <= window_hours(d)) return true;
         slots[i].hour = hour; /* seen long ago: counts as new */
         return false;
     }

@@ -156,6 +156,20 @@ void time_format(time_ms t, char *buf, size_t size)
     civil_from_days(days, &y, &m, &d);
     int h = (int)(rest / MS_PER_HOUR), mi = (int)(rest / MS_PER_MINUTE % 60),
         s = (int)(rest / MS_PER_SECOND % 60), ms = (int)(rest % 1000);
+    if (y >= 0 && y <= 9999 && size >= sizeof "2026-01-01T00:00:00.000Z") {
+        /* the common case by hand: handoffs and timelines print many of them */
+        static const char pattern[] = "0000-00-00T00:00:00.000Z";
+        struct {
+            int value, width;
+            size_t at;
+        } parts[] = {{(int)y, 4, 0}, {(int)m, 2, 5}, {(int)d, 2, 8}, {h, 2, 11}, {mi, 2, 14}, {s, 2, 17}, {ms, 3, 20}};
+        memcpy(buf, pattern, sizeof pattern);
+        for (size_t p = 0; p < ARRAY_LEN(parts); p++)
+            for (int i = parts[p].width - 1, v = parts[p].value; i >= 0; i--, v /= 10)
+                buf[parts[p].at + (size_t)i] = (char)('0' + v % 10);
+        if (!ms) memcpy(buf + 19, "Z", 2);
+        return;
+    }
     if (ms)
         snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h, mi, s,
                  ms);

@@ -565,6 +565,67 @@ static void test_anonymous_history_merges_once(void **state)
     scenario_free(s);
 }
 
+/* A lead's history holds LEAD_MAX_HITS hits: a binge of one signal gives
+ * up its own oldest hits, never the rare ones a gate needs. */
+static void test_a_binge_keeps_the_rare_signals(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    scenario_account(s, ACME);
+    scenario_event(s, "{\"type\":\"track\",\"anonymousId\":\"a-9\",\"messageId\":\"w\",\"timestamp\":\"2026-10-05T09:00:00Z\","
+                      "\"event\":\"Webinar Attended\",\"properties\":{\"title\":\"Scoring\"}}");
+    scenario_event(s, "{\"type\":\"track\",\"anonymousId\":\"a-9\",\"messageId\":\"c\",\"timestamp\":\"2026-10-05T09:05:00Z\","
+                      "\"event\":\"Asset Downloaded\",\"properties\":{\"asset\":\"routing-guide\"}}");
+    char ev[512];
+    for (int i = 0; i < 40; i++) {
+        snprintf(ev, sizeof ev,
+                 "{\"type\":\"page\",\"anonymousId\":\"a-9\",\"messageId\":\"b%d\",\"timestamp\":\"2026-10-%02dT1%d:00:00Z\","
+                 "\"category\":\"blog\",\"properties\":{\"title\":\"x\"}}",
+                 i, 6 + i / 8, i % 8);
+        scenario_event(s, ev);
+    }
+    /* a late one, older than every other hit */
+    scenario_event(s, "{\"type\":\"page\",\"anonymousId\":\"a-9\",\"messageId\":\"late\",\"timestamp\":\"2026-10-05T08:00:00Z\","
+                      "\"category\":\"blog\",\"properties\":{\"title\":\"x\"}}");
+    expect_no_handoff(s);
+    scenario_event(s, "{\"type\":\"identify\",\"userId\":\"vic\",\"anonymousId\":\"a-9\",\"messageId\":\"id\","
+                      "\"timestamp\":\"2026-10-11T09:00:00Z\",\"traits\":{\"email\":\"vic@northwind.example\","
+                      "\"pain\":\"p\",\"impact\":\"i\"}}");
+    const seen_handoff *h = only_handoff(s);
+    assert_string_equal(h->gate, "engaged");
+    assert_non_null(strstr(h->json, "{\"term\":\"count(webinar, 30d)\",\"value\":1}"));
+    assert_non_null(strstr(h->json, "{\"term\":\"count(content_download, 30d)\",\"value\":1}"));
+    scenario_free(s);
+}
+
+/* The dedupe table grows and drops expired ids as it goes: an id resent
+ * inside the window is still caught after thousands of others, and one
+ * resent after the window counts again. */
+static void test_duplicates_are_caught_as_the_table_grows(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    char ev[512];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(ev, sizeof ev,
+                 "{\"type\":\"page\",\"anonymousId\":\"a-%d\",\"messageId\":\"m%d\",\"timestamp\":\"2026-10-01T%02d:%02d:00Z\","
+                 "\"category\":\"blog\"}",
+                 i % 50, i, i / 250, (i / 5) % 50);
+        assert_int_equal(scenario_event(s, ev), APPLY_OK);
+    }
+    /* a retry the next day: a duplicate */
+    assert_int_equal(scenario_event(s, "{\"type\":\"page\",\"anonymousId\":\"a-1\",\"messageId\":\"m7\","
+                                       "\"timestamp\":\"2026-10-02T10:00:00Z\",\"category\":\"blog\"}"),
+                     APPLY_DUPLICATE);
+    /* the same id nine days after its first sight: outside the 7-day window */
+    assert_int_equal(scenario_event(s, "{\"type\":\"page\",\"anonymousId\":\"a-1\",\"messageId\":\"m8\","
+                                       "\"timestamp\":\"2026-10-10T10:00:00Z\",\"category\":\"blog\"}"),
+                     APPLY_OK);
+    assert_int_equal(s->duplicates, 1);
+    assert_int_equal(engine_get_stats(s->e)->applied, 5001);
+    scenario_free(s);
+}
+
 static void test_free_mail_names_no_account(void **state)
 {
     (void)state;
@@ -616,6 +677,8 @@ int main(void)
         cmocka_unit_test(test_three_people_add_up_at_the_account),
         cmocka_unit_test(test_anonymous_history_merges_once),
         cmocka_unit_test(test_free_mail_names_no_account),
+        cmocka_unit_test(test_a_binge_keeps_the_rare_signals),
+        cmocka_unit_test(test_duplicates_are_caught_as_the_table_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
