@@ -231,9 +231,11 @@ static bool merge_leads(engine *e, const engine_sink *sink, lead *into, uint32_t
     }
     for (uint8_t i = 0; i < from->recent_count && into->recent_count < LEAD_RECENT; i++)
         h->recent[into->recent_count++] = old->recent[i];
+    /* the texts move over: `from` never reads them again */
     if (!into->question) into->question = from->question;
     if (!into->pain) into->pain = from->pain;
     if (!into->impact) into->impact = from->impact;
+    from->question = from->pain = from->impact = NULL;
     if (into->account == NO_ACCOUNT) into->account = from->account;
     add_alias(e, sink, from->key, strlen(from->key), into_index);
     from->merged = true;
@@ -343,13 +345,13 @@ static bool keep_traits(engine *e, lead *l, const event *ev)
         }
     }
     if (ev->pain.len || ev->impact.len) l->settled = false;
-    if (ev->pain.len && !(l->pain = pool_copy(e, ev->pain.s, ev->pain.len, ENGINE_MAX_TEXT))) return false;
-    if (ev->impact.len && !(l->impact = pool_copy(e, ev->impact.s, ev->impact.len, ENGINE_MAX_TEXT)))
+    if (ev->pain.len && !lead_set_text(e, &l->pain, ev->pain.s, ev->pain.len, ENGINE_MAX_TEXT)) return false;
+    if (ev->impact.len && !lead_set_text(e, &l->impact, ev->impact.s, ev->impact.len, ENGINE_MAX_TEXT))
         return false;
     if (ev->text.len) {
         char q[ENGINE_MAX_TEXT + 1];
         size_t qn = text_last_question(ev->text, q, sizeof q);
-        if (qn && !(l->question = pool_copy(e, q, qn, ENGINE_MAX_TEXT))) return false;
+        if (qn && !lead_set_text(e, &l->question, q, qn, ENGINE_MAX_TEXT)) return false;
     }
     return true;
 }

@@ -52,7 +52,7 @@ typedef struct lead {
     time_ms cooldown_until;
     time_ms reached;             /* when the lead last reached the receiving team */
     time_ms due[SLA_CLOCK_COUNT]; /* a running SLA clock's deadline; 0 when stopped */
-    const char *pain, *impact, *question;
+    char *pain, *impact, *question; /* private copies: see lead_set_text() */
     const char *rep;             /* the rep who holds the lead's open handoff, or NULL */
     const char *territory;       /* that handoff's pool inside the team, NULL for the whole team */
     double points;
@@ -166,6 +166,10 @@ static inline bool in_last(time_ms now, duration_ms window, uint32_t t)
 /* state.c */
 const char *pool_intern(engine *e, const char *s, size_t len);
 const char *pool_copy(engine *e, const char *s, size_t len, size_t cap);
+/* Sets one of a lead's texts to at most `cap` bytes of s, in the old
+ * text's bytes when it fits there, so a lead that keeps asking questions
+ * does not take more memory with each. False when memory runs out. */
+bool lead_set_text(engine *e, char **text, const char *s, size_t len, size_t cap);
 lead *lead_at(engine *e, uint32_t index);
 /* The lead for a key, created when absent; NULL when memory runs out. */
 lead *lead_find_or_add(engine *e, const char *key, size_t len, uint32_t *index, bool *created);

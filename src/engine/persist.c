@@ -270,6 +270,15 @@ static const char *copy_str(engine *e, reader *r, size_t cap)
     return pool_copy(e, s, n, cap);
 }
 
+/* A text of the lead (pain, impact, question) as stored, or NULL. */
+static bool read_text(engine *e, reader *r, char **text)
+{
+    size_t n;
+    const char *s = get_str(r, &n);
+    if (!s) *text = NULL;
+    return !s || lead_set_text(e, text, s, n, ENGINE_MAX_TEXT);
+}
+
 static bool names_equal(const char *a, size_t n, const char *b)
 {
     return a && strlen(b) == n && memcmp(a, b, n) == 0;
@@ -350,9 +359,8 @@ bool engine_import_lead(engine *e, const void *blob, size_t len)
     l->pending_gate = (uint16_t)(g >= 0 ? g : 0);
     l->handoff = get_uint(&r, 8);
     l->cooldown_until = (time_ms)get_uint(&r, 8);
-    l->pain = copy_str(e, &r, ENGINE_MAX_TEXT);
-    l->impact = copy_str(e, &r, ENGINE_MAX_TEXT);
-    l->question = copy_str(e, &r, ENGINE_MAX_TEXT);
+    if (!read_text(e, &r, &l->pain) || !read_text(e, &r, &l->impact) || !read_text(e, &r, &l->question))
+        return false;
     l->points = get_f64(&r);
     l->points_at = (time_ms)get_uint(&r, 8);
 

@@ -11,14 +11,33 @@ const char *pool_intern(engine *e, const char *s, size_t len)
     return strmap_put(e->strings, s, len, 0); /* the map's stable copy */
 }
 
+/* At most `cap` bytes of s, cut at a character boundary. */
+static size_t text_cut(const char *s, size_t len, size_t cap)
+{
+    if (len <= cap) return len;
+    len = cap;
+    while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) len--;
+    return len;
+}
+
 /* A private copy of at most `cap` bytes, cut at a character boundary. */
 const char *pool_copy(engine *e, const char *s, size_t len, size_t cap)
 {
-    if (len > cap) {
-        len = cap;
-        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) len--;
+    return arena_strndup(e->pool, s, text_cut(s, len, cap));
+}
+
+bool lead_set_text(engine *e, char **text, const char *s, size_t len, size_t cap)
+{
+    len = text_cut(s, len, cap);
+    if (*text && strlen(*text) >= len) {
+        memcpy(*text, s, len);
+        (*text)[len] = '\0';
+        return true;
     }
-    return arena_strndup(e->pool, s, len);
+    char *copy = arena_strndup(e->pool, s, len);
+    if (!copy) return false;
+    *text = copy;
+    return true;
 }
 
 lead *lead_at(engine *e, uint32_t index)
@@ -63,7 +82,7 @@ account *account_find_or_add(engine *e, const char *key, size_t len, uint32_t *i
 {
     if (strmap_get(e->account_ids, key, len, index)) return &e->accounts[*index];
     if (e->account_count == e->account_cap) {
-        uint32_t cap = e->account_cap ? 2 * e->account_cap : 256;
+        uint32_t cap = e->account_cap ? 2 * e->account_cap : 16;
         account *bigger = mem_realloc(e->accounts, cap * sizeof *bigger);
         if (!bigger) return NULL;
         e->accounts = bigger;
@@ -232,7 +251,7 @@ typedef struct __attribute__((packed)) seen_slot {
     uint16_t hour; /* hours since 1970, modulo 2^16 */
 } seen_slot;
 
-#define DEDUPE_MIN_SLOTS 1024
+#define DEDUPE_MIN_SLOTS 256
 #define DEDUPE_MAX_WINDOW_HOURS 32767u
 
 static uint16_t dedupe_hour(time_ms t)

@@ -626,6 +626,31 @@ static void test_duplicates_are_caught_as_the_table_grows(void **state)
     scenario_free(s);
 }
 
+/* Memory grows with leads, not with events: a lead that keeps reading,
+ * writing and asking for months takes no more state after its first weeks. */
+static void test_a_busy_lead_takes_no_more_memory(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    scenario_account(s, ACME);
+    known_lead(s, "wes", "2026-01-01T09:00:00Z", false);
+    size_t warm = 0;
+    char msg[32], when[32], props[160];
+    for (int day = 0; day < 300; day++) {
+        time_format(at("2026-01-02T09:00:00Z") + day * MS_PER_DAY, when, sizeof when);
+        snprintf(msg, sizeof msg, "q%d", day);
+        snprintf(props, sizeof props, "\"text\":\"Thanks. How long would a rollout take for team %03d?\"", day);
+        track(s, "wes", msg, when, "Message Sent", props);
+        snprintf(msg, sizeof msg, "b%d", day);
+        page(s, "wes", msg, when, "blog", 60);
+        if (day == 60) warm = engine_state_bytes(s->e);
+    }
+    assert_true(warm > 0);
+    assert_int_equal(engine_state_bytes(s->e), warm);
+    expect_no_handoff(s); /* no pain or impact, no intent: nothing to hand off */
+    scenario_free(s);
+}
+
 static void test_free_mail_names_no_account(void **state)
 {
     (void)state;
@@ -679,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_free_mail_names_no_account),
         cmocka_unit_test(test_a_binge_keeps_the_rare_signals),
         cmocka_unit_test(test_duplicates_are_caught_as_the_table_grows),
+        cmocka_unit_test(test_a_busy_lead_takes_no_more_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
