@@ -320,6 +320,189 @@ static void compile_node(compiler *k, const node *n)
     }
 }
 
+/* ---- fusing: the form the evaluator runs ----------------------------------
+ *
+ * The compiled code is kept as it is for listings; the evaluator runs a copy
+ * rewritten in two steps that change no result.
+ *
+ * 1. Jump threading. `a and b and c` nests: the jump after `a` lands on the
+ *    jump after `b`. A jump taken leaves a known truth on the stack (false
+ *    after I_JUMP_FALSE, true after I_JUMP_TRUE), so a jump it lands on is
+ *    decided already: it is followed to its own target, or, when it would
+ *    not jump, past it and the POP after it (which drops the truth: the
+ *    first jump then pushes nothing). Every jump so ends on an instruction
+ *    that is neither a jump nor a POP, often the end of the program.
+ *
+ * 2. Fusing, over runs of instructions no jump lands inside:
+ *      FIELD f; PUSH k; CMP_x      -> FIELD_CMPK f x k
+ *      S; PUSH k; CMP_x            -> SRC_CMPK S x k   (S: COUNT, SINCE, SCORE, ...)
+ *      PUSH k; CMP_x               -> CMPK x k
+ *      FIELD f; IN_LIST l          -> FIELD_IN f l
+ *      FIELD f; MENTIONS l         -> FIELD_MENTIONS f l
+ *      FIELD f; (LNOT or a jump)   -> FIELD_TRUTH f
+ *      JUMP_x; POP  (not fused)    -> TEST with that branch
+ *    then, after any test (anything that computes a truth), an LNOT becomes
+ *    its BR_NOT bit and a JUMP_x; POP its branch (enum branch).
+ *
+ * A condition made of tests that read no operand from the stack (most
+ * are: `fit.icp and count(intent, 14d) >= 1 and since(intent) <= 14d`) is
+ * marked tests_only, and vm.c runs it without a stack. */
+
+/* Where a jump taken from `at` ends, with the truth it leaves; *keep is
+ * false when it ends past a POP that would drop that truth. */
+static uint32_t thread_jump(const insn *code, uint32_t len, uint32_t at, bool *keep)
+{
+    bool truth = code[at].op == I_JUMP_TRUE;
+    uint32_t t = code[at].arg;
+    *keep = true;
+    for (uint32_t hops = 0; t < len && hops < len; hops++) {
+        uint8_t op = code[t].op;
+        if (op != I_JUMP_FALSE && op != I_JUMP_TRUE) break;
+        if ((op == I_JUMP_TRUE) == truth) {
+            t = code[t].arg; /* decided the same way: follow it */
+            continue;
+        }
+        if (t + 1 < len && code[t + 1].op == I_POP) { /* falls through and drops the truth */
+            t += 2;
+            *keep = false;
+        }
+        break;
+    }
+    return t;
+}
+
+/* Tests that read no operand from the stack. */
+static bool is_stack_free_test(uint8_t op)
+{
+    switch (op) {
+    case I_SIGNAL: case I_FIT: case I_EXISTS: case I_FIELD_CMPK: case I_FIELD_EQ_STR: case I_SRC_CMPK: case I_FIELD_IN:
+    case I_FIELD_MENTIONS: case I_FIELD_TRUTH:
+        return true;
+    default: return false;
+    }
+}
+
+/* Instructions whose result is a truth (from popped operands, or none). */
+static bool is_test(uint8_t op)
+{
+    switch (op) {
+    case I_LNOT: case I_CMP_EQ: case I_CMP_NE: case I_CMP_LT: case I_CMP_LE: case I_CMP_GT: case I_CMP_GE:
+    case I_IN_LIST: case I_STARTS: case I_ENDS: case I_HAS: case I_REGEX: case I_MENTIONS:
+    case I_CMPK: case I_TEST:
+        return true;
+    default: return is_stack_free_test(op);
+    }
+}
+
+static bool is_cmp(uint8_t op)
+{
+    return op >= I_CMP_EQ && op <= I_CMP_GE;
+}
+
+/* Instructions that push a value read from the environment, which
+ * I_SRC_CMPK can compare in place (I_FIELD has I_FIELD_CMPK). */
+static bool is_source(uint8_t op)
+{
+    switch (op) {
+    case I_COUNT: case I_DISTINCT: case I_LAST: case I_SINCE: case I_SCORE: case I_POINTS: case I_NOW:
+        return true;
+    default: return false;
+    }
+}
+
+/* Builds `out` (at least `len` entries) from `code`; returns its length, or
+ * 0 when some jump would land inside a fused run (then the caller runs the
+ * code as compiled; the compiler emits nothing that does this today). */
+static uint32_t fuse(const contract *c, const insn *code, uint32_t len, insn *out, bool *tests_only)
+{
+    uint32_t *target = mem_alloc(3 * (size_t)(len + 1) * sizeof *target);
+    if (!target) return 0;
+    uint32_t *landing = target + len + 1; /* jumps that end here */
+    uint32_t *at = landing + len + 1;     /* old index -> new index, UINT32_MAX inside a run */
+    bool keep[CONTRACT_MAX_PROGRAM] = {false}; /* read only at jumps; set for the analyser */
+    memset(landing, 0, (len + 1) * sizeof *landing);
+    for (uint32_t i = 0; i < len; i++) {
+        at[i] = UINT32_MAX;
+        if (code[i].op != I_JUMP_FALSE && code[i].op != I_JUMP_TRUE) continue;
+        target[i] = thread_jump(code, len, i, &keep[i]);
+        landing[target[i]]++;
+    }
+    at[len] = UINT32_MAX;
+
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < len;) {
+        insn x = code[i];
+        at[i] = n;
+        uint32_t next = i + 1;
+#define FREE(j) ((j) < len && !landing[j]) /* j exists and no jump lands on it */
+        if ((x.op == I_FIELD || is_source(x.op)) && FREE(i + 1) && code[i + 1].op == I_PUSH && FREE(i + 2) &&
+            is_cmp(code[i + 2].op)) {
+            x.src = x.op;
+            x.op = x.op == I_FIELD ? I_FIELD_CMPK : I_SRC_CMPK;
+            x.konst = code[i + 1].arg;
+            x.cmp = code[i + 2].op;
+            const value *k = &c->consts[x.konst];
+            if (x.op == I_FIELD_CMPK && x.cmp == I_CMP_EQ && k->type == VAL_STR && k->as.str.id >= 0)
+                x.op = I_FIELD_EQ_STR; /* event.name == "Demo Requested": the commonest test */
+            next = i + 3;
+        } else if (x.op == I_PUSH && FREE(i + 1) && is_cmp(code[i + 1].op)) {
+            x.op = I_CMPK;
+            x.konst = x.arg;
+            x.cmp = code[i + 1].op;
+            next = i + 2;
+        } else if (x.op == I_FIELD && FREE(i + 1) && (code[i + 1].op == I_IN_LIST || code[i + 1].op == I_MENTIONS)) {
+            x.op = code[i + 1].op == I_IN_LIST ? I_FIELD_IN : I_FIELD_MENTIONS;
+            x.arg2 = code[i + 1].arg;
+            next = i + 2;
+        } else if (x.op == I_FIELD && FREE(i + 1) &&
+                   (code[i + 1].op == I_LNOT ||
+                    ((code[i + 1].op == I_JUMP_FALSE || code[i + 1].op == I_JUMP_TRUE) && FREE(i + 2) &&
+                     code[i + 2].op == I_POP))) {
+            x.op = I_FIELD_TRUTH; /* the suffix below is certain to be taken */
+        } else if ((x.op == I_JUMP_FALSE || x.op == I_JUMP_TRUE) && FREE(i + 1) && code[i + 1].op == I_POP) {
+            x.op = I_TEST;
+            x.branch = (uint8_t)((code[i].op == I_JUMP_TRUE ? BR_IF_TRUE : BR_IF_FALSE) | (keep[i] ? BR_KEEP : 0));
+            x.target = target[i];
+            next = i + 2;
+        } else if (x.op == I_JUMP_FALSE || x.op == I_JUMP_TRUE) {
+            goto refuse; /* a jump with no POP after it: the compiler makes none */
+        }
+        /* a test takes in the `not`s and the jump that follow it */
+        while (is_test(x.op) && !(x.branch & (BR_IF_FALSE | BR_IF_TRUE)) && FREE(next)) {
+            uint8_t op = code[next].op;
+            if (op == I_LNOT) {
+                x.branch ^= BR_NOT;
+                next++;
+            } else if ((op == I_JUMP_FALSE || op == I_JUMP_TRUE) && FREE(next + 1) && code[next + 1].op == I_POP) {
+                x.branch |= (uint8_t)((op == I_JUMP_TRUE ? BR_IF_TRUE : BR_IF_FALSE) | (keep[next] ? BR_KEEP : 0));
+                x.target = target[next];
+                next += 2;
+            } else {
+                break;
+            }
+        }
+#undef FREE
+        out[n++] = x;
+        i = next;
+    }
+    at[len] = n;
+    *tests_only = true;
+    for (uint32_t j = 0; j < n; j++) {
+        insn *x = &out[j];
+        /* the last test must push its truth: it is the program's value */
+        if (!is_stack_free_test(x->op) || (j == n - 1 && x->branch & (BR_IF_FALSE | BR_IF_TRUE)))
+            *tests_only = false;
+        if (!(x->branch & (BR_IF_FALSE | BR_IF_TRUE))) continue;
+        if (at[x->target] == UINT32_MAX) goto refuse;
+        x->target = at[x->target];
+    }
+    mem_free(target);
+    return n;
+refuse:
+    mem_free(target);
+    return 0;
+}
+
 program *compile_expr(contract *c, errors *errs, const expr *e)
 {
     return compile_subterm(c, errs, e, e->root);
@@ -342,8 +525,9 @@ program *compile_subterm(contract *c, errors *errs, const expr *e, const node *r
     compile_node(k, root);
     if (!k->ok) goto done;
     insn *code = arena_alloc(c->arena, k->len * sizeof *code);
+    insn *run = arena_alloc(c->arena, k->len * sizeof *run);
     p = arena_alloc(c->arena, sizeof *p);
-    if (!code || !p) {
+    if (!code || !run || !p) {
         p = NULL;
         errors_add(errs, ERR_NOMEM, expr_offset(e, 0), 1, "out of memory");
         goto done;
@@ -351,6 +535,13 @@ program *compile_subterm(contract *c, errors *errs, const expr *e, const node *r
     memcpy(code, k->code, k->len * sizeof *code);
     p->code = code;
     p->len = k->len;
+    p->run_len = fuse(c, code, k->len, run, &p->tests_only);
+    if (p->run_len == 0) { /* nothing to run faster, or no memory to find out: run it as compiled */
+        memcpy(run, code, k->len * sizeof *run);
+        p->run_len = k->len;
+        p->tests_only = false;
+    }
+    p->run = run;
     p->max_stack = k->max_depth;
     p->c = c;
 done:

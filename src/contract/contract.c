@@ -294,6 +294,89 @@ bool contract_signal_may_match(const contract *c, size_t signal, const value *fi
     return id >= 0 && ((s->guard_bits[id >> 6] >> (id & 63)) & 1);
 }
 
+/* The signal index. Each guarded field slot gets a small open-addressing
+ * table from intern id to the signals whose guard names that string, so
+ * one lookup per slot answers for every signal guarded on it. Ids are
+ * spread by Fibonacci hashing; a table is at least twice its entries, so a
+ * probe always meets an empty cell. */
+#define GUARD_HASH 0x9E3779B9u
+
+static uint32_t guard_cell(const guard_index *g, int32_t id)
+{
+    uint32_t h = ((uint32_t)id * GUARD_HASH) >> g->shift;
+    while (g->ids[h] >= 0 && g->ids[h] != id) h = (h + 1) & g->mask;
+    return h;
+}
+
+void contract_signal_candidates(const contract *c, const value *fields, uint64_t out[CONTRACT_SIGNAL_WORDS])
+{
+    memcpy(out, c->unguarded, sizeof c->unguarded);
+    for (uint32_t i = 0; i < c->guard_index_count; i++) {
+        const guard_index *g = &c->guard_index[i];
+        const value *v = &fields[g->slot];
+        if (v->type != VAL_STR) continue; /* a missing or non-text field fails every guard */
+        int32_t id = v->as.str.id;
+        if (id == STR_ID_UNKNOWN) id = contract_intern_find(c, v->as.str.s, v->as.str.len);
+        if (id < 0) continue;
+        uint32_t h = guard_cell(g, id);
+        if (g->ids[h] != id) continue;
+        for (int w = 0; w < CONTRACT_SIGNAL_WORDS; w++) out[w] |= g->admits[h][w];
+    }
+}
+
+/* Builds the index from the guards find_guard() chose. False when out of
+ * memory. */
+static bool build_signal_index(contract *c)
+{
+    uint32_t slots[CONTRACT_MAX_SIGNALS], entries[CONTRACT_MAX_SIGNALS];
+    uint32_t count = 0;
+    memset(c->unguarded, 0, sizeof c->unguarded);
+    for (uint32_t i = 0; i < c->signal_count; i++) {
+        const signal_def *s = &c->signals[i];
+        if (s->guard_slot < 0) {
+            c->unguarded[i / 64] |= UINT64_C(1) << (i % 64);
+            continue;
+        }
+        uint32_t k = 0;
+        while (k < count && slots[k] != (uint32_t)s->guard_slot) k++;
+        if (k == count) {
+            slots[count] = (uint32_t)s->guard_slot;
+            entries[count++] = 0;
+        }
+        entries[k] += s->guard_count;
+    }
+    c->guard_index_count = 0;
+    c->guard_index = arena_zalloc(c->arena, (count ? count : 1) * sizeof *c->guard_index);
+    if (!c->guard_index) return false;
+    for (uint32_t k = 0; k < count; k++) {
+        guard_index *g = &c->guard_index[k];
+        uint32_t bits = 1;
+        while ((UINT32_C(1) << bits) < 2 * entries[k]) bits++;
+        uint32_t size = UINT32_C(1) << bits;
+        g->slot = slots[k];
+        g->mask = size - 1;
+        g->shift = 32 - bits;
+        g->ids = arena_alloc(c->arena, size * sizeof *g->ids);
+        g->admits = arena_zalloc(c->arena, size * sizeof *g->admits);
+        if (!g->ids || !g->admits) return false;
+        memset(g->ids, 0xff, size * sizeof *g->ids);
+        for (uint32_t i = 0; i < c->signal_count; i++) {
+            const signal_def *s = &c->signals[i];
+            if (s->guard_slot != (int32_t)g->slot) continue;
+            for (uint32_t j = 0; j < s->guard_count; j++) {
+                /* as the signal's own guard_bits: a string never interned admits nothing */
+                int32_t id = contract_intern_find(c, s->guard_strings[j], strlen(s->guard_strings[j]));
+                if (id < 0) continue;
+                uint32_t h = guard_cell(g, id);
+                g->ids[h] = id;
+                g->admits[h][i / 64] |= UINT64_C(1) << (i % 64);
+            }
+        }
+    }
+    c->guard_index_count = count;
+    return true;
+}
+
 /* Lists and signal guards become bit sets over the final intern table. */
 static bool build_list_bits(contract *c)
 {
@@ -309,6 +392,7 @@ static bool build_list_bits(contract *c)
             if (id >= 0) s->guard_bits[id >> 6] |= UINT64_C(1) << (id & 63);
         }
     }
+    if (!build_signal_index(c)) return false;
     for (uint32_t i = 0; i < c->list_count; i++) {
         list_def *l = &c->lists[i];
         l->bits = arena_zalloc(c->arena, (words ? words : 1) * sizeof *l->bits);

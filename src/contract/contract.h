@@ -116,6 +116,15 @@ typedef struct eval_env {
  * category it requires); true means "run its program". */
 bool contract_signal_may_match(const contract *c, size_t signal, const value *fields);
 
+/* The signal index: the same test for every signal at once. Sets bit s of
+ * `out` (bit s % 64 of word s / 64) exactly when contract_signal_may_match()
+ * would return true for signal s, and clears every other bit, bits past
+ * contract_signal_count() included. Looks up each field a guard reads once,
+ * however many signals it guards. Never allocates. */
+#define CONTRACT_SIGNAL_WORDS (CONTRACT_MAX_SIGNALS / 64)
+void contract_signal_candidates(const contract *c, const value *fields,
+                                uint64_t out[CONTRACT_SIGNAL_WORDS]);
+
 /* Runs a program; the result is VAL_NULL when it reads a missing field in a
  * way that decides the outcome. Never allocates. */
 value program_eval(const program *p, const eval_env *env);

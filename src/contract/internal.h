@@ -263,7 +263,16 @@ struct template_info {
     X(I_MENTIONS, 1)     /* list index */                                                          \
     X(I_JUMP_FALSE, 1)  /* peek: if false (or null) jump, keeping it */                           \
     X(I_JUMP_TRUE, 1)   /* peek: if true jump, keeping it */                                      \
-    X(I_POP, 0)
+    X(I_POP, 0)                                                                                   \
+    /* Fused forms, made by fuse() (compile.c) for the evaluator only: */                        \
+    X(I_FIELD_CMPK, 2)  /* field slot `cmp` constant `konst` */                                   \
+    X(I_FIELD_EQ_STR, 2) /* I_FIELD_CMPK of == with an interned string */                        \
+    X(I_SRC_CMPK, 3)    /* the value instruction `src` would push (its arg, arg2, scope) `cmp` konst */ \
+    X(I_FIELD_IN, 2)    /* field slot, list index */                                              \
+    X(I_FIELD_MENTIONS, 2) /* field slot, list index */                                           \
+    X(I_FIELD_TRUTH, 1) /* field slot: is it true (always with a branch or a `not`) */            \
+    X(I_CMPK, 1)        /* pops the top: top `cmp` constant `konst` */                            \
+    X(I_TEST, 0)        /* pops the top: is it true (always with a branch) */
 
 enum opcode {
 #define X(k, n) k,
@@ -272,19 +281,40 @@ enum opcode {
     I_COUNT_OF_OPCODES
 };
 
+/* A fused test (a comparison, a membership, fit.x, a signal, ...) computes
+ * a truth r, then: with BR_NOT, r = !r (a `not` that followed it); with no
+ * jump bit it pushes r; with BR_IF_FALSE / BR_IF_TRUE it jumps to `target`
+ * when r is false / true, pushing r first only with BR_KEEP, and otherwise
+ * goes on with nothing pushed (the `and`/`or` jump and the POP after it). */
+enum branch { BR_NONE = 0, BR_IF_FALSE = 1, BR_IF_TRUE = 2, BR_KEEP = 4, BR_NOT = 8 };
+
 typedef struct insn {
     uint8_t op;
-    uint8_t scope;   /* I_COUNT */
-    uint16_t pad;
+    uint8_t scope;   /* I_COUNT (and I_SRC_CMPK of one): enum agg_scope */
+    uint8_t branch;  /* fused tests: enum branch bits */
+    uint8_t cmp;     /* I_FIELD_CMPK, I_SRC_CMPK, I_CMPK: the I_CMP_* they do */
+    uint8_t src;     /* I_SRC_CMPK: I_COUNT, I_SINCE, I_SCORE, ... */
     uint32_t arg;
-    uint32_t arg2;   /* I_COUNT / I_DISTINCT window constant */
+    uint32_t arg2;   /* I_COUNT / I_DISTINCT window constant; I_FIELD_IN / _MENTIONS list */
+    uint32_t konst;  /* the constant a fused comparison compares with */
+    uint32_t target; /* fused tests with a jump bit */
 } insn;
 
 #define PROGRAM_MAX_STACK 160
 
+/* `code` is the program as compiled, one instruction per operation, for
+ * listings and for the fields it reads; `run` is the same program with
+ * jump chains threaded and common sequences fused, which is what
+ * program_eval() executes. Both compute the same value. */
 struct program {
     const insn *code;
     uint32_t len;
+    const insn *run;
+    uint32_t run_len;
+    /* `run` holds only tests that read nothing from the stack (fit.x, a
+     * signal, a field compared or looked up, an aggregate compared): its
+     * value is the truth of the last test run, kept without a stack. */
+    bool tests_only;
     uint32_t max_stack;
     const struct contract *c; /* constants, lists and patterns live there */
 };
@@ -337,6 +367,16 @@ typedef struct signal_def {
     uint64_t *guard_bits;       /* over intern ids, built with the list bits */
 } signal_def;
 
+/* The signal index over one field slot that guards read: for each interned
+ * string a guard on this slot names, the signals it lets through. */
+typedef struct guard_index {
+    uint32_t slot;
+    uint32_t mask;   /* table size - 1, a power of two */
+    uint32_t shift;  /* 32 - log2(table size): a hash's top bits pick the cell */
+    int32_t *ids;    /* open addressing over intern ids; -1 empty */
+    uint64_t (*admits)[CONTRACT_SIGNAL_WORDS]; /* parallel to ids */
+} guard_index;
+
 typedef struct gate_def {
     gate_info info;
     named_expr e;
@@ -382,6 +422,11 @@ struct contract {
     uint32_t kind_count;
     signal_def signals[CONTRACT_MAX_SIGNALS];
     uint32_t signal_count;
+    /* contract_signal_candidates(): the signals with no guard, and one
+     * index per distinct guarded field slot (built with the list bits). */
+    uint64_t unguarded[CONTRACT_SIGNAL_WORDS];
+    guard_index *guard_index;
+    uint32_t guard_index_count;
     fit_info fit[CONTRACT_MAX_FIT];
     named_expr fit_exprs[CONTRACT_MAX_FIT];
     uint32_t fit_count;

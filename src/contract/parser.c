@@ -94,6 +94,18 @@ static node *new_node(parser *p, uint8_t kind, uint32_t start, uint32_t end)
     return n;
 }
 
+/* A node's text copied into the arena; NULL (reported once) when memory
+ * runs out, so no node reaches the checker without its text. */
+static char *node_text(parser *p, uint32_t start, size_t len)
+{
+    char *s = arena_alloc(p->a, len + 1);
+    if (!s) {
+        if (!p->failed) errors_add(p->errs, ERR_NOMEM, expr_offset(p->e, start), 1, "out of memory");
+        p->failed = true;
+    }
+    return s;
+}
+
 static uint32_t node_end(const node *n)
 {
     return n->start + n->len;
@@ -192,7 +204,11 @@ static node *parse_name(parser *p)
         token open = p->tok;
         node *n = new_node(p, N_CALL, first.start, first.start + first.len);
         if (!n) return NULL;
-        n->lit.str.s = arena_strndup(p->a, p->lx.src + first.start, first.len);
+        char *name = node_text(p, first.start, first.len);
+        if (!name) return NULL;
+        memcpy(name, p->lx.src + first.start, first.len);
+        name[first.len] = '\0';
+        n->lit.str.s = name;
         n->lit.str.len = first.len;
         advance(p);
         if (!parse_args(p, n, T_RPAREN, &open)) return NULL;
@@ -213,7 +229,11 @@ static node *parse_name(parser *p)
     }
     node *n = new_node(p, N_NAME, first.start, end);
     if (!n) return NULL;
-    n->lit.str.s = arena_strndup(p->a, p->lx.src + first.start, end - first.start);
+    char *path = node_text(p, first.start, end - first.start);
+    if (!path) return NULL;
+    memcpy(path, p->lx.src + first.start, end - first.start);
+    path[end - first.start] = '\0';
+    n->lit.str.s = path;
     n->lit.str.len = end - first.start;
     return n;
 }
@@ -239,7 +259,7 @@ static node *parse_primary(parser *p)
         return n;
     case T_STRING: {
         if (!(n = new_node(p, N_STR, t.start, t.start + t.len))) return NULL;
-        char *s = arena_alloc(p->a, t.len + 1);
+        char *s = node_text(p, t.start, t.len);
         if (!s) return NULL;
         n->lit.str.len = lexer_string_value(p->lx.src, &t, s);
         s[n->lit.str.len] = '\0';

@@ -128,6 +128,21 @@ template_info *template_compile(contract *c, errors *errs, const ynode *scalar, 
 
 /* ---- rendering ---------------------------------------------------------------- */
 
+/* What printf's "%lld" writes, without printf: descriptions print counts,
+ * seconds and rows for every matching event. */
+static void put_integer(strbuf *out, int64_t n)
+{
+    char buf[24];
+    char *p = buf + sizeof buf;
+    uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0) *--p = '-';
+    strbuf_append(out, p, (size_t)(buf + sizeof buf - p));
+}
+
 void value_to_text(const value *v, strbuf *out)
 {
     char buf[48];
@@ -136,7 +151,7 @@ void value_to_text(const value *v, strbuf *out)
     case VAL_BOOL: strbuf_puts(out, v->as.b ? "true" : "false"); break;
     case VAL_NUM:
         if (v->as.num == (double)(int64_t)v->as.num && v->as.num < 1e15 && v->as.num > -1e15)
-            strbuf_printf(out, "%lld", (long long)v->as.num);
+            put_integer(out, (int64_t)v->as.num);
         else
             strbuf_printf(out, "%.4g", v->as.num);
         break;

@@ -138,59 +138,139 @@ static value arith(uint8_t op, const value *a, const value *b)
     return r;
 }
 
-value program_eval(const program *p, const eval_env *env)
+/* equal(v, k) == 1 for a string constant k with an interned id. */
+static bool equals_constant(const value *v, const value *k)
+{
+    if (v->type != VAL_STR) return false;
+    int32_t id = v->as.str.id;
+    if (id >= 0) return id == k->as.str.id;
+    if (id == -1) return false; /* not one of the contract's strings */
+    return v->as.str.len == k->as.str.len &&
+           (k->as.str.len == 0 || memcmp(v->as.str.s, k->as.str.s, k->as.str.len) == 0);
+}
+
+/* The comparison I_CMP_EQ .. I_CMP_GE of a with b: false with a null, as
+ * with values of different types (except that != of two non-null values
+ * of different types holds). */
+static bool compare(uint8_t op, const value *a, const value *b)
+{
+    if (op == I_CMP_EQ) return equal(a, b) == 1;
+    if (op == I_CMP_NE) return a->type != VAL_NULL && b->type != VAL_NULL && equal(a, b) != 1;
+    int o = order(a, b);
+    if (o == 2) return false;
+    switch (op) {
+    case I_CMP_LT: return o < 0;
+    case I_CMP_LE: return o <= 0;
+    case I_CMP_GT: return o > 0;
+    default: return o >= 0;
+    }
+}
+
+/* The value one of I_COUNT, I_DISTINCT, I_LAST, I_SINCE, I_SCORE, I_POINTS,
+ * I_NOW pushes: `op` names it, `in` holds its arguments. */
+static value source(uint8_t op, const insn *in, const contract *c, const eval_env *env)
+{
+    value v = null_value;
+    time_ms when;
+    switch (op) {
+    case I_COUNT:
+        if (env->count) {
+            v.type = VAL_NUM;
+            v.as.num = env->count(env->ctx, in->arg, c->consts[in->arg2].as.ms, (enum agg_scope)in->scope);
+        }
+        break;
+    case I_DISTINCT:
+        if (env->distinct) {
+            v.type = VAL_NUM;
+            v.as.num = env->distinct(env->ctx, in->arg, c->consts[in->arg2].as.ms);
+        }
+        break;
+    case I_LAST:
+    case I_SINCE:
+        if (env->last && env->last(env->ctx, in->arg, &when)) {
+            v.type = op == I_LAST ? VAL_TIME : VAL_DUR;
+            v.as.ms = op == I_LAST ? when : env->now - when;
+        }
+        break;
+    case I_SCORE: v = env->score; break;
+    case I_POINTS: v = env->points; break;
+    case I_NOW:
+        v.type = VAL_TIME;
+        v.as.ms = env->now;
+        break;
+    default: break;
+    }
+    return v;
+}
+
+/* A test that reads nothing from the stack (compile.c, is_stack_free_test()). */
+static inline bool test(const contract *c, const insn *in, const eval_env *env)
+{
+    const value *fields = env->fields;
+    switch (in->op) {
+    case I_FIT: return env->fit && env->fit[in->arg];
+    case I_SIGNAL: return env->signal_now && env->signal_now[in->arg];
+    case I_EXISTS: return fields && fields[in->arg].type != VAL_NULL;
+    case I_FIELD_CMPK: return compare(in->cmp, fields ? &fields[in->arg] : &null_value, &c->consts[in->konst]);
+    case I_FIELD_EQ_STR: return fields && equals_constant(&fields[in->arg], &c->consts[in->konst]);
+    case I_FIELD_IN: return fields && in_list(c, &c->lists[in->arg2], &fields[in->arg]);
+    case I_FIELD_MENTIONS: return mentions(c, &c->lists[in->arg2], fields ? &fields[in->arg] : &null_value);
+    case I_FIELD_TRUTH: return fields && truthy(fields[in->arg]);
+    case I_SRC_CMPK: {
+        value v = source(in->src, in, c, env);
+        return compare(in->cmp, &v, &c->consts[in->konst]);
+    }
+    default: return false;
+    }
+}
+
+/* A tests_only program: no stack, its value is the truth of the last test
+ * run (compile.c shows why that is the value the stack would hold). */
+static bool run_tests(const program *p, const eval_env *env)
+{
+    const insn *code = p->run;
+    uint32_t pc = 0, len = p->run_len;
+    bool r = false;
+    while (pc < len) {
+        const insn *in = &code[pc++];
+        uint8_t br = in->branch;
+        r = test(p->c, in, env) != ((br & BR_NOT) != 0);
+        if (br & (r ? BR_IF_TRUE : BR_IF_FALSE)) pc = in->target;
+    }
+    return r;
+}
+
+/* Runs the fused form (compile.c, fuse()) on a stack. An instruction
+ * either leaves its value on the stack and goes on (`continue`), or is a
+ * test: it computes a truth `r` and the code after the switch applies its
+ * branch bits. Kept out of line so that program_eval()'s short ways out
+ * do not pay for setting up the stack. */
+static __attribute__((noinline)) value run_stack(const program *p, const eval_env *env)
 {
     value stack[PROGRAM_MAX_STACK];
-    uint32_t sp = 0;
+    uint32_t sp = 0, pc = 0;
     const contract *c = p->c;
-    for (uint32_t pc = 0; pc < p->len; pc++) {
-        const insn *in = &p->code[pc];
+    const insn *code = p->run;
+    while (pc < p->run_len) {
+        const insn *in = &code[pc++];
+        bool r;
         switch ((enum opcode)in->op) {
-        case I_PUSH: stack[sp++] = c->consts[in->arg]; break;
-        case I_FIELD: stack[sp++] = env->fields ? env->fields[in->arg] : null_value; break;
-        case I_EXISTS:
-            stack[sp++] = boolean(env->fields && env->fields[in->arg].type != VAL_NULL);
-            break;
-        case I_SIGNAL: stack[sp++] = boolean(env->signal_now && env->signal_now[in->arg]); break;
-        case I_FIT: stack[sp++] = boolean(env->fit && env->fit[in->arg]); break;
+        case I_PUSH: stack[sp++] = c->consts[in->arg]; continue;
+        case I_FIELD: stack[sp++] = env->fields ? env->fields[in->arg] : null_value; continue;
         case I_COUNT:
-        case I_DISTINCT: {
-            value v = null_value;
-            duration_ms window = c->consts[in->arg2].as.ms;
-            if (in->op == I_COUNT && env->count) {
-                v.type = VAL_NUM;
-                v.as.num = env->count(env->ctx, in->arg, window, (enum agg_scope)in->scope);
-            } else if (in->op == I_DISTINCT && env->distinct) {
-                v.type = VAL_NUM;
-                v.as.num = env->distinct(env->ctx, in->arg, window);
-            }
-            stack[sp++] = v;
-            break;
-        }
+        case I_DISTINCT:
         case I_LAST:
-        case I_SINCE: {
-            value v = null_value;
-            time_ms when;
-            if (env->last && env->last(env->ctx, in->arg, &when)) {
-                v.type = in->op == I_LAST ? VAL_TIME : VAL_DUR;
-                v.as.ms = in->op == I_LAST ? when : env->now - when;
-            }
-            stack[sp++] = v;
-            break;
-        }
-        case I_SCORE: stack[sp++] = env->score; break;
-        case I_POINTS: stack[sp++] = env->points; break;
-        case I_NOW:
-            stack[sp].type = VAL_TIME;
-            stack[sp++].as.ms = env->now;
-            break;
-        case I_LNOT: stack[sp - 1] = boolean(!truthy(stack[sp - 1])); break;
+        case I_SINCE:
+        case I_SCORE:
+        case I_POINTS:
+        case I_NOW: stack[sp++] = source(in->op, in, c, env); continue;
+        case I_LNOT: r = !truthy(stack[--sp]); break;
         case I_NEGATE: {
             value *v = &stack[sp - 1];
             if (v->type == VAL_NUM) v->as.num = -v->as.num;
             else if (v->type == VAL_DUR) v->as.ms = -v->as.ms;
             else *v = null_value;
-            break;
+            continue;
         }
         case I_ADDV:
         case I_SUBV:
@@ -198,64 +278,68 @@ value program_eval(const program *p, const eval_env *env)
         case I_DIVV:
             sp--;
             stack[sp - 1] = arith(in->op, &stack[sp - 1], &stack[sp]);
-            break;
+            continue;
         case I_CMP_EQ:
-        case I_CMP_NE: {
-            sp--;
-            int eq = equal(&stack[sp - 1], &stack[sp]);
-            bool nulls = stack[sp - 1].type == VAL_NULL || stack[sp].type == VAL_NULL;
-            if (in->op == I_CMP_EQ) stack[sp - 1] = boolean(eq == 1);
-            else stack[sp - 1] = boolean(!nulls && eq != 1);
-            break;
-        }
+        case I_CMP_NE:
         case I_CMP_LT:
         case I_CMP_LE:
         case I_CMP_GT:
-        case I_CMP_GE: {
-            sp--;
-            int o = order(&stack[sp - 1], &stack[sp]);
-            bool r = false;
-            if (o != 2) {
-                if (in->op == I_CMP_LT) r = o < 0;
-                else if (in->op == I_CMP_LE) r = o <= 0;
-                else if (in->op == I_CMP_GT) r = o > 0;
-                else r = o >= 0;
-            }
-            stack[sp - 1] = boolean(r);
+        case I_CMP_GE:
+            sp -= 2;
+            r = compare(in->op, &stack[sp], &stack[sp + 1]);
             break;
-        }
-        case I_IN_LIST: stack[sp - 1] = boolean(in_list(c, &c->lists[in->arg], &stack[sp - 1])); break;
-        case I_MENTIONS: stack[sp - 1] = boolean(mentions(c, &c->lists[in->arg], &stack[sp - 1])); break;
+        case I_IN_LIST: r = in_list(c, &c->lists[in->arg], &stack[--sp]); break;
+        case I_MENTIONS: r = mentions(c, &c->lists[in->arg], &stack[--sp]); break;
         case I_STARTS:
         case I_ENDS:
-        case I_HAS: {
-            sp--;
-            int where = in->op == I_STARTS ? -1 : in->op == I_ENDS ? 1 : 0;
-            stack[sp - 1] = boolean(affix(&stack[sp - 1], &stack[sp], where));
+        case I_HAS:
+            sp -= 2;
+            r = affix(&stack[sp], &stack[sp + 1], in->op == I_STARTS ? -1 : in->op == I_ENDS ? 1 : 0);
             break;
-        }
         case I_REGEX: {
-            value *v = &stack[sp - 1];
-            bool hit = false;
+            const value *v = &stack[--sp];
+            r = false;
             if (v->type == VAL_STR) {
-                const regex_def *r = &c->regexes[in->arg];
-                hit = pcre2_match(r->code, (PCRE2_SPTR)v->as.str.s, v->as.str.len, 0, 0,
-                                  r->match_data, NULL) >= 0;
+                const regex_def *re = &c->regexes[in->arg];
+                r = pcre2_match(re->code, (PCRE2_SPTR)v->as.str.s, v->as.str.len, 0, 0,
+                                re->match_data, NULL) >= 0;
             }
-            *v = boolean(hit);
             break;
         }
-        case I_JUMP_FALSE:
+        case I_JUMP_FALSE: /* only in code fuse() left as compiled */
             if (!truthy(stack[sp - 1])) {
                 stack[sp - 1] = boolean(false);
-                pc = in->arg - 1;
+                pc = in->arg;
             }
-            break;
+            continue;
         case I_JUMP_TRUE:
-            if (truthy(stack[sp - 1])) pc = in->arg - 1;
+            if (truthy(stack[sp - 1])) pc = in->arg;
+            continue;
+        case I_POP: sp--; continue;
+        case I_CMPK:
+            sp--;
+            r = compare(in->cmp, &stack[sp], &c->consts[in->konst]);
             break;
-        case I_POP: sp--; break;
-        case I_COUNT_OF_OPCODES: break;
+        case I_TEST: r = truthy(stack[--sp]); break;
+        case I_FIT:
+        case I_SIGNAL:
+        case I_EXISTS:
+        case I_FIELD_CMPK:
+        case I_FIELD_EQ_STR:
+        case I_SRC_CMPK:
+        case I_FIELD_IN:
+        case I_FIELD_MENTIONS:
+        case I_FIELD_TRUTH: r = test(c, in, env); break;
+        default: continue;
+        }
+        /* a test: its `not`, then its jump, or its truth pushed */
+        uint8_t br = in->branch;
+        if (br & BR_NOT) r = !r;
+        if (br & (r ? BR_IF_TRUE : BR_IF_FALSE)) {
+            if (br & BR_KEEP) stack[sp++] = boolean(r);
+            pc = in->target;
+        } else if (!(br & (BR_IF_FALSE | BR_IF_TRUE))) {
+            stack[sp++] = boolean(r);
         }
     }
     return sp ? stack[sp - 1] : null_value;
@@ -263,9 +347,18 @@ value program_eval(const program *p, const eval_env *env)
 
 // NOLINTEND(clang-analyzer-core.UndefinedBinaryOperatorResult)
 
+value program_eval(const program *p, const eval_env *env)
+{
+    if (p->tests_only) return boolean(run_tests(p, env));
+    if (p->run_len == 1 && p->run[0].op == I_FIELD) /* a bare field: "{page.title}", a term */
+        return env->fields ? env->fields[p->run[0].arg] : null_value;
+    return run_stack(p, env);
+}
+
 bool program_holds(const program *p, const eval_env *env)
 {
-    return truthy(program_eval(p, env));
+    if (p->tests_only) return run_tests(p, env);
+    return truthy(run_stack(p, env));
 }
 
 size_t program_length(const program *p)

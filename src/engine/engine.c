@@ -503,21 +503,26 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     build_env(e, ev, l, &env);
     account *a = e->cur_account;
     size_t signals = contract_signal_count(c);
-    for (size_t s = 0; s < signals; s++) {
-        bool now = contract_signal_may_match(c, s, e->fields) && program_holds(contract_signal(c, s)->when, &env);
-        e->signal_now[s] = now;
-        if (!now) continue;
-        if (!lead_add_hit(e, l, (uint32_t)s, ev->timestamp)) return APPLY_NOMEM;
-        if (a) {
-            account_add_hit(e, a, index, (uint32_t)s, ev->timestamp);
-            if (!mark_account_changed(e, l->account)) return APPLY_NOMEM;
+    uint64_t candidates[CONTRACT_SIGNAL_WORDS]; /* the signals whose guard this event passes */
+    contract_signal_candidates(c, e->fields, candidates);
+    memset(e->signal_now, 0, signals);
+    for (size_t w = 0; w < CONTRACT_SIGNAL_WORDS; w++) {
+        for (uint64_t bits = candidates[w]; bits; bits &= bits - 1) {
+            size_t s = w * 64 + (size_t)__builtin_ctzll(bits); /* in the contract's order */
+            if (!program_holds(contract_signal(c, s)->when, &env)) continue;
+            e->signal_now[s] = true;
+            if (!lead_add_hit(e, l, (uint32_t)s, ev->timestamp)) return APPLY_NOMEM;
+            if (a) {
+                account_add_hit(e, a, index, (uint32_t)s, ev->timestamp);
+                if (!mark_account_changed(e, l->account)) return APPLY_NOMEM;
+            }
+            add_points(e, l, (uint32_t)s, ev->timestamp);
+            if (e->rank_of[s] == 0) continue;
+            strbuf d;
+            strbuf_init_fixed(&d, e->now_desc[s], ENGINE_DESCRIPTION);
+            contract_render_signal(c, s, &env, &d);
+            remember_action(e, l, (uint32_t)s, ev);
         }
-        add_points(e, l, (uint32_t)s, ev->timestamp);
-        if (e->rank_of[s] == 0) continue;
-        strbuf d;
-        strbuf_init_fixed(&d, e->now_desc[s], ENGINE_DESCRIPTION);
-        contract_render_signal(c, s, &env, &d);
-        remember_action(e, l, (uint32_t)s, ev);
     }
     /* a hit that earned points has decayed and added them as of now */
     if (env.points.type == VAL_NUM && l->points_at == ev->timestamp) env.points.as.num = l->points;
