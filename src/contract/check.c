@@ -917,6 +917,46 @@ bool expr_monotone(const contract *c, const node *n)
     return false;
 }
 
+static void read_signal(const contract *c, uint32_t target, uint64_t *signals)
+{
+    for (uint32_t s = 0; s < c->signal_count; s++) {
+        bool read = target >= CONTRACT_KIND_BASE ? c->signals[s].info.kind == target - CONTRACT_KIND_BASE
+                                                 : s == target;
+        if (read) signals[s / 64] |= UINT64_C(1) << (s % 64);
+    }
+}
+
+bool expr_hit_reads(const contract *c, const node *n, uint64_t *signals)
+{
+    bool every = false;
+    switch (n->kind) {
+    case N_NAME:
+        if (n->ref == REF_SIGNAL) read_signal(c, n->index, signals);
+        else if (n->ref == REF_SCORE || n->ref == REF_POINTS) every = true;
+        else if (n->ref == REF_MACRO && c->macros[n->index].body.root)
+            every = expr_hit_reads(c, c->macros[n->index].body.root, signals);
+        break;
+    case N_CALL:
+        if (strcmp(n->lit.str.s, "count") == 0 || strcmp(n->lit.str.s, "distinct") == 0 ||
+            strcmp(n->lit.str.s, "since") == 0 || strcmp(n->lit.str.s, "last") == 0)
+            read_signal(c, n->index, signals); /* the target, which its argument only names */
+        for (uint32_t i = 0; i < n->nargs; i++) {
+            const node *a = n->args[i];
+            if (a->kind != N_NAME || (a->ref != REF_SIGNAL && a->ref != REF_KIND))
+                every |= expr_hit_reads(c, a, signals);
+        }
+        break;
+    case N_LIST:
+        for (uint32_t i = 0; i < n->nargs; i++) every |= expr_hit_reads(c, n->args[i], signals);
+        break;
+    case N_NOT:
+    case N_NEG: every = expr_hit_reads(c, n->a, signals); break;
+    case N_BINARY: every = expr_hit_reads(c, n->a, signals) | expr_hit_reads(c, n->b, signals); break;
+    default: break;
+    }
+    return every;
+}
+
 /* ---- unreachable gates -----------------------------------------------------
  * Gate B can never fire when gate A comes first and A holds whenever B does
  * (B implies A). The test is structural and sound: it proves implication

@@ -150,6 +150,7 @@ static void compile_all(contract *c, errors *errs)
         g->info.require |= c->about.require;
         if (g->info.when) compile_terms(c, errs, g);
         if (g->info.when) g->info.monotone = expr_monotone(c, g->e.when.root);
+        if (g->info.when) g->info.every_hit = expr_hit_reads(c, g->e.when.root, g->info.reads);
     }
     compile_routing(c, errs);
     if (c->about.model) {

@@ -185,6 +185,12 @@ typedef struct gate_info {
      * hit or a change of lead or account fields can. The engine need not
      * re-evaluate such a gate for an event that changed neither. */
     bool monotone;
+    /* The signals whose hits it reads, by name or by kind, now or through
+     * count, since, last and distinct (bit s of word s / 64). every_hit: it
+     * reads `score` or `points`, which any hit may move. A monotone gate that
+     * did not hold still does not after a hit of none of these signals. */
+    uint64_t reads[CONTRACT_SIGNAL_WORDS];
+    bool every_hit;
 } gate_info;
 
 enum reason_action { REASON_NURTURE, REASON_STAGE, REASON_SUPPRESS, REASON_REROUTE };

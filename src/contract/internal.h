@@ -480,6 +480,9 @@ void compile_terms(contract *c, errors *errs, gate_def *g);
 void program_fields(contract *c, const program *p, const uint32_t **slots, uint32_t *count);
 /* True when time passing cannot turn the condition from false to true. */
 bool expr_monotone(const contract *c, const node *n);
+/* Adds to `signals` the signals whose hits the condition reads; true when
+ * it also reads what any hit may change (score, points). */
+bool expr_hit_reads(const contract *c, const node *n, uint64_t *signals);
 /* A field path in plain words ("the account's industry"), for explain. */
 const char *field_phrase(const char *path);
 /* Contract-wide checks run after every expression is checked. */

@@ -77,8 +77,6 @@ engine *engine_new(const contract *c, const engine_options *opt)
     if (!e->kind_of || !e->rank_of || !e->signal_now || !e->fit || !e->terms || !e->triggers ||
         !e->stats.by_gate)
         goto fail;
-    e->gates_monotone = true;
-    for (size_t g = 0; g < gates; g++) e->gates_monotone &= contract_gate(c, g)->monotone;
     for (size_t i = 0; i < signals; i++) {
         const signal_info *s = contract_signal(c, i);
         const kind_info *k = contract_kind(c, s->kind);
@@ -450,24 +448,42 @@ static bool eligible(const lead *l)
     return !l->anonymous && !l->merged && l->stage == 0 && l->status == STATUS_OPEN;
 }
 
-/* The gates in order: the first that holds makes a handoff. */
+/* Can this event's hits have made the gate hold? Not when the gate is
+ * monotone, did not hold before the event (the lead was settled) and reads
+ * none of the signals hit. */
+static bool gate_may_change(const engine *e, const gate_info *g, bool settled, const uint64_t *hits)
+{
+    if (!settled || !g->monotone) return true;
+    bool any = false;
+    for (size_t w = 0; w < CONTRACT_SIGNAL_WORDS; w++) {
+        if (g->reads[w] & hits[w]) return true;
+        any |= hits[w] != 0;
+    }
+    /* points move with every hit; a learned score also with time and the account */
+    return g->every_hit && (any || e->model);
+}
+
+/* The gates in order: the first that holds makes a handoff. `settled`: the
+ * gates all failed at the lead's last event, and only this event's hits
+ * (`hits`, a signal bit set) have changed anything they read since. */
 static void evaluate_gates(engine *e, const engine_sink *sink, lead *l, const account *a, const event *ev,
-                           const eval_env *env)
+                           const eval_env *env, bool settled, const uint64_t *hits)
 {
     const contract *c = e->c;
-    /* Nothing the gates read has changed since they last failed: they still fail. */
-    uint32_t account_version = a ? a->version : 0;
-    if (e->gates_monotone && l->settled && l->account_version == account_version) return;
-    size_t fits = contract_fit_count(c);
-    for (size_t f = 0; f < fits; f++) e->fit[f] = program_holds(contract_fit(c, f)->when, env);
     size_t gates = contract_gate_count(c);
+    bool fits_known = false; /* fit predicates are worked out for the first gate that needs them */
     for (size_t g = 0; g < gates; g++) {
-        if (!program_holds(contract_gate(c, g)->when, env)) continue;
+        const gate_info *gate = contract_gate(c, g);
+        if (!gate_may_change(e, gate, settled, hits)) continue;
+        for (size_t f = 0; !fits_known && f < contract_fit_count(c); f++)
+            e->fit[f] = program_holds(contract_fit(c, f)->when, env);
+        fits_known = true;
+        if (!program_holds(gate->when, env)) continue;
         handoff_make(e, sink, l, (uint32_t)g, ev, env);
         return;
     }
     l->settled = true;
-    l->account_version = account_version;
+    l->account_version = a ? a->version : 0;
 }
 
 enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink)
@@ -488,8 +504,13 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
 
     uint32_t index;
     lead *l = identify(e, sink, ev, &index);
-    if (!l || !place_in_account(e, l, ev) || !keep_traits(e, l, ev) || !mark_changed(e, index))
-        return APPLY_NOMEM;
+    if (!l || !place_in_account(e, l, ev)) return APPLY_NOMEM;
+    /* The hits the signals and gates below will count, fetched while traits,
+     * fields and guards are worked out: each is a cache miss otherwise. */
+    if (l->history) prefetch_bytes(l->history->hits, sizeof l->history->hits);
+    if (l->account != NO_ACCOUNT && e->accounts[l->account].hits)
+        prefetch_bytes(e->accounts[l->account].hits, ACCOUNT_MAX_HITS * sizeof(account_hit));
+    if (!keep_traits(e, l, ev) || !mark_changed(e, index)) return APPLY_NOMEM;
     e->cur_index = index;
     e->clock_nomem = false;
     if (ev->type == EVENT_GROUP && l->account != NO_ACCOUNT && !mark_account_changed(e, l->account))
@@ -503,7 +524,9 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     build_env(e, ev, l, &env);
     account *a = e->cur_account;
     size_t signals = contract_signal_count(c);
+    uint32_t version_before = a ? a->version : 0; /* this event's hits move it */
     uint64_t candidates[CONTRACT_SIGNAL_WORDS]; /* the signals whose guard this event passes */
+    uint64_t hits[CONTRACT_SIGNAL_WORDS] = {0};
     contract_signal_candidates(c, e->fields, candidates);
     memset(e->signal_now, 0, signals);
     for (size_t w = 0; w < CONTRACT_SIGNAL_WORDS; w++) {
@@ -511,6 +534,7 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
             size_t s = w * 64 + (size_t)__builtin_ctzll(bits); /* in the contract's order */
             if (!program_holds(contract_signal(c, s)->when, &env)) continue;
             e->signal_now[s] = true;
+            hits[w] |= bits & -bits;
             if (!lead_add_hit(e, l, (uint32_t)s, ev->timestamp)) return APPLY_NOMEM;
             if (a) {
                 account_add_hit(e, a, index, (uint32_t)s, ev->timestamp);
@@ -532,7 +556,9 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     if (ev->type == EVENT_TRACK) lifecycle_outcome(e, sink, l, ev);
     if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate))
         handoff_release(e, sink, l, &env, ev->timestamp);
-    if (eligible(l)) evaluate_gates(e, sink, l, a, ev, &env);
+    /* gates that failed before and read none of this event's hits still fail */
+    bool settled = l->settled && l->account_version == version_before;
+    if (eligible(l)) evaluate_gates(e, sink, l, a, ev, &env, settled, hits);
     return e->clock_nomem ? APPLY_NOMEM : APPLY_OK; /* a clock that could not start */
 }
 

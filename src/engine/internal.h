@@ -44,7 +44,8 @@ typedef struct lead {
     bool merged;         /* folded into another lead by an identify */
     uint8_t hit_count, recent_count;
     uint16_t pending_gate; /* the gate of a needs-context handoff */
-    bool settled;        /* gates were evaluated and nothing they read has changed since */
+    bool settled;        /* gates all failed at the last evaluation and nothing they read has
+                          * changed since but hits, which engine_apply() weighs gate by gate */
     bool changed;        /* listed in engine.changed_leads */
     uint32_t account_version; /* the account's version when the gates were evaluated */
     uint64_t handoff;    /* the current handoff's number, 0 when none */
@@ -139,7 +140,6 @@ struct engine {
     uint32_t *kind_of;    /* per signal */
     uint8_t *rank_of;     /* per signal: how much its actions say */
     duration_ms history; /* hits older than this are dropped first (contract_info.history) */
-    bool gates_monotone; /* every gate is: a settled lead's gates need no re-evaluation */
 
     /* per-event scratch, sized once */
     value *fields;
@@ -161,6 +161,12 @@ static inline bool in_last(time_ms now, duration_ms window, uint32_t t)
 {
     time_ms at = (time_ms)t * MS_PER_SECOND;
     return at <= now && at > now - window;
+}
+
+/* A hint to start loading [p, p + n) into the cache. */
+static inline void prefetch_bytes(const void *p, size_t n)
+{
+    for (size_t at = 0; at < n; at += 64) __builtin_prefetch((const char *)p + at);
 }
 
 /* state.c */

@@ -33,7 +33,6 @@ bool score_setup(engine *e)
     e->factors = mem_calloc(SCORE_TOP_FACTORS, sizeof *e->factors);
     if (!e->score_text || !e->score_num || !e->score_x || !e->factors) return false;
     e->model = e->opt.model;
-    e->gates_monotone = false; /* a score moves with time and the account, not only with the lead's hits */
     return true;
 }
 

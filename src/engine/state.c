@@ -182,7 +182,6 @@ bool lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
     lead_history *h = lead_history_of(e, l);
     if (!h) return false;
     if (l->hit_count == LEAD_MAX_HITS) evict_hits(e, l, t);
-    l->settled = false;
     uint32_t at = (uint32_t)(t / MS_PER_SECOND);
     uint8_t i = l->hit_count++;
     for (; i > 0 && h->hits[i - 1].t > at; i--) h->hits[i] = h->hits[i - 1]; /* a late event */
