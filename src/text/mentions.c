@@ -53,7 +53,7 @@
  *
  *  6. Memory. Everything is allocated by text_matcher_new(), _add() and
  *     _finish(). text_mentions() writes only the matcher's fixed scratch:
- *     TEXT_MAX_TOKENS words, and a direct-mapped cache from words to their
+ *     TEXT_MAX_TOKENS words, and a two-way cache from words to their
  *     stems and classes that spares the stemmer the words it has seen. The
  *     stemmer's own buffer is grown once, at creation, to the longest word
  *     it will be given, so stemming never allocates either. */
@@ -401,8 +401,10 @@ typedef struct entry {
     uint32_t list, phrase;
 } entry;
 
-/* A word seen before: its classes and stem ids. */
-#define CACHE_SLOTS 4096
+/* A word seen before: its classes and stem ids. The cache is two-way: a
+ * word may sit in either slot of the pair its hash picks, so two common
+ * words that share a pair do not keep evicting each other. */
+#define CACHE_SLOTS 4096 /* a power of two: CACHE_SLOTS / 2 pairs */
 #define CACHE_WORD  24
 typedef struct cache_slot {
     char word[CACHE_WORD]; /* lower case, accents kept */
@@ -653,18 +655,27 @@ static bool abbreviation(const char *s, size_t n)
 {
     if (n == 1) return true; /* "e.g.", "i.e.", initials */
     for (size_t i = 0; i < ARRAY_LEN(abbreviations); i++) {
-        size_t k = strlen(abbreviations[i]);
-        if (k != n) continue;
+        const char *a = abbreviations[i];
         size_t j = 0;
-        while (j < n && (s[j] | 0x20) == abbreviations[i][j])
+        while (j < n && (s[j] | 0x20) == a[j]) /* stops at a's NUL: s[j] | 0x20 is never 0 */
             j++;
-        if (j == n) return true;
+        if (j == n && a[n] == '\0') return true;
     }
     return false;
 }
 
+/* Whether the slot holds the word lower (n bytes). */
+static bool cached(const cache_slot *slot, const char *lower, size_t n)
+{
+    if (slot->len != n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (slot->word[i] != lower[i]) return false;
+    return true;
+}
+
 /* One word of a message: its classes and stem ids, from the cache or the
  * stemmer. Words that are too long keep -1 ids and no class. */
+
 static void look_up(text_matcher *m, token *t, const char *s)
 {
     char lower[TEXT_MAX_WORD + 1];
@@ -672,25 +683,30 @@ static void look_up(text_matcher *m, token *t, const char *s)
     t->cls = 0;
     size_t n = t->len;
     bool ascii = n < sizeof lower;
+    uint32_t h = 2166136261u; /* hash32() of lower, as it is written */
     for (size_t i = 0; i < n && ascii; i++) {
         unsigned char c = (unsigned char)s[t->start + i];
         ascii = c < 0x80;
         lower[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        h = (h ^ (unsigned char)lower[i]) * 16777619u;
     }
-    if (ascii)
+    if (ascii) {
         lower[n] = '\0';
-    else
+    } else {
         n = lower_word(s + t->start, t->len, lower, sizeof lower);
-    if (n == sizeof lower) return;
-    cache_slot *slot = NULL;
+        if (n == sizeof lower) return;
+        h = hash32(lower, n);
+    }
+    cache_slot *pair = NULL;
     if (n < CACHE_WORD) {
-        slot = &m->cache[hash32(lower, n) & (CACHE_SLOTS - 1)];
-        if (slot->len == n && memcmp(slot->word, lower, n) == 0) {
-            t->a = slot->a;
-            t->b = slot->b;
-            t->cls = slot->cls;
-            return;
-        }
+        pair = &m->cache[h & (CACHE_SLOTS - 2)];
+        for (int w = 0; w < 2; w++)
+            if (cached(&pair[w], lower, n)) {
+                t->a = pair[w].a;
+                t->b = pair[w].b;
+                t->cls = pair[w].cls;
+                return;
+            }
     }
     spellings sp;
     if (!spell(m, lower, n, &sp)) return;
@@ -698,7 +714,9 @@ static void look_up(text_matcher *m, token *t, const char *s)
     t->a = stem_find(m, sp.a, sp.alen);
     t->b =
         sp.blen == sp.alen && memcmp(sp.a, sp.b, sp.alen) == 0 ? t->a : stem_find(m, sp.b, sp.blen);
-    if (slot) {
+    if (pair) { /* the newest word first; the older one moves to the second slot */
+        pair[1] = pair[0];
+        cache_slot *slot = &pair[0];
         memcpy(slot->word, lower, n);
         slot->len = (uint8_t)n;
         slot->a = t->a;
@@ -709,23 +727,39 @@ static void look_up(text_matcher *m, token *t, const char *s)
 
 /* Where the word starting at s[i] ends: letters, digits, and apostrophes
  * between them. */
+/* The class of the character at s[i] (i < n), its length in *len; ASCII
+ * without a call. */
+static enum char_class class_at(const char *s, size_t n, size_t i, size_t *len)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+        *len = 1;
+        if (ascii_word_byte(c)) return CH_WORD;
+        if (c == ' ') return CH_SPACE;
+        return char_class_of(c);
+    }
+    return char_class_of(utf8_decode(s + i, n - i, len));
+}
+
 static size_t word_end(const char *s, size_t n, size_t i, size_t *apostrophe)
 {
     *apostrophe = 0;
     while (i < n) {
-        if (ascii_word_byte((unsigned char)s[i])) {
+        unsigned char c = (unsigned char)s[i];
+        if (ascii_word_byte(c)) {
             i++;
             continue;
         }
+        if (c < 0x80 && c != '\'') break; /* a blank or a mark */
         size_t len;
-        enum char_class cc = char_class_of(utf8_decode(s + i, n - i, &len));
+        enum char_class cc = class_at(s, n, i, &len);
         if (cc == CH_WORD) {
             i += len;
             continue;
         }
         if (cc != CH_APOS || i + len >= n) break;
         size_t next;
-        if (char_class_of(utf8_decode(s + i + len, n - i - len, &next)) != CH_WORD) break;
+        if (class_at(s, n, i + len, &next) != CH_WORD) break;
         if (!*apostrophe) *apostrophe = i;
         i += len;
     }
@@ -776,8 +810,7 @@ static void tokenise(text_matcher *m, const char *s, size_t n, bool phrase)
                 uint8_t ends = BRK_SENTENCE;
                 if (cp == '.') {
                     size_t next_len;
-                    bool before_word =
-                        i < n && char_class_of(utf8_decode(s + i, n - i, &next_len)) == CH_WORD;
+                    bool before_word = i < n && class_at(s, n, i, &next_len) == CH_WORD;
                     const token *prev = nt ? &m->toks[nt - 1] : NULL;
                     if (before_word)
                         ends = BRK_NONE; /* "acme.com", "2.5" */

@@ -23,13 +23,26 @@ typedef struct opening {
     bool comma; /* the sentence has a ',' */
 } opening;
 
+/* The first byte is compared before the call: it rules out nearly all. */
 static bool in(const char *w, const char *const *set, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(w, set[i]) == 0) return true;
+        if (set[i][0] == w[0] && strcmp(w, set[i]) == 0) return true;
     return false;
 }
 #define IN(w, set) in((w), (set), ARRAY_LEN(set))
+
+/* Whether "w0 w1" is one of the two-word phrases of set. */
+static bool in_two(const char *w0, const char *w1, const char *const *set, size_t n)
+{
+    size_t l0 = strlen(w0);
+    for (size_t i = 0; i < n; i++) {
+        const char *p = set[i];
+        if (p[0] == w0[0] && strncmp(p, w0, l0) == 0 && p[l0] == ' ' && strcmp(p + l0 + 1, w1) == 0)
+            return true;
+    }
+    return false;
+}
 
 static const char *const auxiliaries[] = {
     "can",      "could",  "do",       "does",      "did",     "is",     "are",    "was",
@@ -64,68 +77,109 @@ static const char *const indirect[] = {
 static const char *const indirect_start[] = {"any chance", "any idea", "anyone know",
                                              "does anyone"};
 
+/* ASCII bytes are classed here; others go through char_class_of(). */
 static void read_opening(const char *s, size_t n, opening *o)
 {
     memset(o, 0, sizeof *o);
     size_t i = 0;
     while (i < n && o->count < OPENING_WORDS) {
-        size_t len;
-        uint32_t cp = utf8_decode(s + i, n - i, &len);
-        enum char_class cc = char_class_of(cp);
-        if (cp == ',') o->comma = true;
-        if (cc != CH_WORD) {
-            i += len;
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80 && !ascii_word_byte(c)) {
+            if (c == ',') o->comma = true;
+            i++;
             continue;
         }
+        if (c >= 0x80) {
+            size_t len;
+            if (char_class_of(utf8_decode(s + i, n - i, &len)) != CH_WORD) {
+                i += len;
+                continue;
+            }
+        }
         size_t j = i;
+        bool ascii = true;
         while (j < n) {
+            unsigned char b = (unsigned char)s[j];
+            if (b < 0x80) {
+                if (!ascii_word_byte(b) && b != '\'') break;
+                j++;
+                continue;
+            }
             size_t l2;
             enum char_class c2 = char_class_of(utf8_decode(s + j, n - j, &l2));
             if (c2 != CH_WORD && c2 != CH_APOS) break;
+            ascii = false;
             j += l2;
         }
         char *w = o->w[o->count++];
-        if (fold_word(s + i, j - i, w, sizeof o->w[0]) == sizeof o->w[0]) w[0] = '\0';
+        if (ascii && j - i < sizeof o->w[0]) { /* fold_word() in short: lower case */
+            for (size_t k = 0; k < j - i; k++) {
+                unsigned char b = (unsigned char)s[i + k];
+                w[k] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+            }
+            w[j - i] = '\0';
+        } else if (fold_word(s + i, j - i, w, sizeof o->w[0]) == sizeof o->w[0]) {
+            w[0] = '\0';
+        }
         i = j;
     }
-    for (; i < n && !o->comma; i++)
-        o->comma = s[i] == ',';
+    if (!o->comma && i < n) o->comma = memchr(s + i, ',', n - i) != NULL;
 }
 
-/* Whether the sentence's first 160 bytes, folded, hold an indirect question. */
-static bool asks_indirectly(const char *s, size_t n)
+static char ascii_lower(char c)
 {
-    char buf[352];
-    size_t fl = fold_word(s, n < 160 ? n : 160, buf, sizeof buf);
-    if (fl == sizeof buf) return false;
-    for (size_t i = 0; i < fl; i++) {
-        if (i > 0 && buf[i - 1] != ' ' && buf[i - 1] != '\n') continue;
-        for (size_t k = 0; k < ARRAY_LEN(indirect); k++) {
-            const char *p = indirect[k];
-            if (p[0] != buf[i]) continue;
-            size_t m = strlen(p);
-            if (i + m <= fl && memcmp(buf + i, p, m) == 0) return true;
-        }
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* Whether t[0, n), lower-cased as it is read, has an indirect question at
+ * the start of a word. */
+static bool has_indirect(const char *t, size_t n)
+{
+    uint32_t firsts = 0; /* a filter on the phrases' first letters */
+    for (size_t k = 0; k < ARRAY_LEN(indirect); k++)
+        firsts |= 1u << (indirect[k][0] & 31);
+    for (size_t i = 0; i < n; i++) { /* i: the start of a word */
+        char c = ascii_lower(t[i]);
+        if (firsts >> (c & 31) & 1)
+            for (size_t k = 0; k < ARRAY_LEN(indirect); k++) {
+                const char *p = indirect[k];
+                if (p[0] != c) continue;
+                size_t m = strlen(p);
+                if (i + m > n) continue;
+                size_t e = 1;
+                while (e < m && ascii_lower(t[i + e]) == p[e])
+                    e++;
+                if (e == m) return true;
+            }
+        while (i < n && t[i] != ' ' && t[i] != '\n') /* to the blank; i++ passes it */
+            i++;
     }
     return false;
 }
 
-static bool reads_as_question(const char *s, size_t n)
+/* Whether the sentence's first 160 bytes, folded, hold an indirect question.
+ * Folded ASCII is ASCII in lower case, so ASCII is read where it stands. */
+static bool asks_indirectly(const char *s, size_t n)
 {
-    opening o;
-    read_opening(s, n, &o);
-    unsigned k = 0;
-    while (k + 2 < o.count && k < 4 && IN(o.w[k], openers))
-        k++;
-    if (k >= o.count) return false;
-    const char *w0 = o.w[k], *w1 = k + 1 < o.count ? o.w[k + 1] : "",
-               *w2 = k + 2 < o.count ? o.w[k + 2] : "";
-    if (asks_indirectly(s, n)) return true;
-    char two[40];
-    snprintf(two, sizeof two, "%s %s", w0, w1);
-    if (IN(two, indirect_start)) return true;
+    size_t head = n < 160 ? n : 160;
+    unsigned char any = 0; /* no early exit: the loop vectorises */
+    for (size_t i = 0; i < head; i++)
+        any |= (unsigned char)s[i];
+    if (any < 0x80) return has_indirect(s, head);
+    char buf[352];
+    size_t fl = fold_word(s, head, buf, sizeof buf);
+    if (fl == sizeof buf) return false;
+    return has_indirect(buf, fl);
+}
+
+/* Whether the opening, from its word k, is a question's. */
+static bool opens_as_question(const opening *o, unsigned k)
+{
+    const char *w0 = o->w[k], *w1 = k + 1 < o->count ? o->w[k + 1] : "",
+               *w2 = k + 2 < o->count ? o->w[k + 2] : "";
+    if (in_two(w0, w1, indirect_start, ARRAY_LEN(indirect_start))) return true;
     if (IN(w0, auxiliaries)) {
-        if (o.comma &&
+        if (o->comma &&
             (strcmp(w0, "should") == 0 || strcmp(w0, "were") == 0 || strcmp(w0, "had") == 0))
             return false; /* "Should you need anything, ..." */
         return IN(w1, subjects);
@@ -137,6 +191,19 @@ static bool reads_as_question(const char *s, size_t n)
         return w1[0] && IN(w2, auxiliaries) && !IN(w1, subjects); /* "Which plan is ..." */
     }
     return false;
+}
+
+/* An indirect question anywhere makes the sentence ask, whatever its
+ * opening says: the cheaper opening is read first. */
+static bool reads_as_question(const char *s, size_t n)
+{
+    opening o;
+    read_opening(s, n, &o);
+    unsigned k = 0;
+    while (k + 2 < o.count && k < 4 && IN(o.w[k], openers))
+        k++;
+    if (k >= o.count) return false;
+    return opens_as_question(&o, k) || asks_indirectly(s, n);
 }
 
 static bool is_space_byte(char c)
@@ -178,21 +245,34 @@ static bool opens_sentence(const char *s, size_t n, size_t at)
     return cp == 0x2022 || cp == 0xBF || cp == 0xA1 || (char_lower(cp) != cp);
 }
 
+/* Blanks, line breaks and control characters. */
+static bool is_blank_byte(char c)
+{
+    return (unsigned char)c <= 0x20 || c == 0x7F;
+}
+
 /* Copies s[from, to) with each run of blanks and line breaks as one space. */
 static size_t copy_collapsed(const char *s, size_t from, size_t to, char *out, size_t cap)
 {
     size_t o = 0;
     bool blank = false;
-    for (size_t i = from; i < to && cap; i++) {
-        if (is_space_byte(s[i]) || (unsigned char)s[i] < 0x20 ||
-            s[i] == 0x7F) { /* and control characters */
+    for (size_t i = from; i < to && cap;) {
+        if (is_blank_byte(s[i])) {
             blank = true;
+            i++;
             continue;
         }
         if (blank && o + 1 < cap) out[o++] = ' ';
         blank = false;
         if (o + 1 >= cap) break;
-        out[o++] = s[i];
+        size_t r = i + 1; /* the run of other bytes, copied at once */
+        while (r < to && !is_blank_byte(s[r]))
+            r++;
+        size_t k = r - i < cap - 1 - o ? r - i : cap - 1 - o;
+        memcpy(out + o, s + i, k);
+        o += k;
+        if (k < r - i) break;
+        i = r;
     }
     /* never end inside a UTF-8 character */
     if (o && ((unsigned char)out[o - 1] & 0x80)) {
@@ -206,6 +286,9 @@ static size_t copy_collapsed(const char *s, size_t from, size_t to, char *out, s
     if (cap) out[o] = '\0';
     return o;
 }
+
+/* Bytes that may end a sentence within a line: ? ! . and the first of ？. */
+static const bool may_end[256] = {['?'] = true, ['!'] = true, ['.'] = true, [0xEF] = true};
 
 size_t text_last_question(str text, char *out, size_t cap)
 {
@@ -225,6 +308,7 @@ size_t text_last_question(str text, char *out, size_t cap)
         /* sentences within the line */
         for (size_t j = i; j < end; j++) {
             char c = s[j];
+            if (!may_end[(unsigned char)c]) continue;
             bool stop = false;
             if (c == '?' || c == '!') {
                 while (j + 1 < end && (s[j + 1] == '?' || s[j + 1] == '!'))

@@ -50,7 +50,9 @@ static bool reserve(strbuf *b, size_t extra)
     return true;
 }
 
-void strbuf_append(strbuf *b, const char *s, size_t n)
+/* strbuf_append() when the bytes do not simply fit: a fixed buffer keeps
+ * what fits, a growable one grows. Kept apart so the common case is short. */
+static __attribute__((noinline)) void append_slow(strbuf *b, const char *s, size_t n)
 {
     if (b->fixed && !b->oom && b->len + n + 1 > b->cap && b->cap) {
         /* keep what fits, whole characters only */
@@ -69,6 +71,17 @@ void strbuf_append(strbuf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
+void strbuf_append(strbuf *b, const char *s, size_t n)
+{
+    if (b->oom || b->len + n + 1 > b->cap) {
+        append_slow(b, s, n);
+        return;
+    }
+    memcpy(b->data + b->len, s, n); /* it fits: the common case */
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
 void strbuf_puts(strbuf *b, const char *s)
 {
     strbuf_append(b, s, strlen(s));
@@ -81,21 +94,21 @@ void strbuf_putc(strbuf *b, char c)
 
 void strbuf_vprintf(strbuf *b, const char *fmt, va_list ap)
 {
+    if (b->fixed) { /* formatted once, into tmp; what does not fit is refused */
+        char tmp[512];
+        int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+        if (n < 0) return;
+        if ((size_t)n < sizeof tmp)
+            strbuf_append(b, tmp, (size_t)n);
+        else
+            b->oom = true;
+        return;
+    }
     va_list copy;
     va_copy(copy, ap);
     int n = vsnprintf(NULL, 0, fmt, copy);
     va_end(copy);
     if (n < 0) return;
-    if (b->fixed) {
-        char tmp[512];
-        if ((size_t)n < sizeof tmp) {
-            vsnprintf(tmp, sizeof tmp, fmt, ap);
-            strbuf_append(b, tmp, (size_t)n);
-        } else {
-            b->oom = true;
-        }
-        return;
-    }
     if (!reserve(b, (size_t)n)) return;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
