@@ -47,4 +47,25 @@ static inline contract *parse_string(const char *name, const char *yaml, strbuf 
     return c;
 }
 
+/* A contract from a string, or the test fails with its errors. */
+static inline contract *must_parse(const char *name, const char *yaml)
+{
+    strbuf report;
+    strbuf_init(&report);
+    contract *c = parse_string(name, yaml, &report);
+    if (!c) fail_msg("%s has errors:\n%s", name, report.data);
+    strbuf_free(&report);
+    return c;
+}
+
+/* A contract file under the source tree, such as "contracts/example.yaml",
+ * or the test fails with its errors. */
+static inline contract *must_load(const char *rel)
+{
+    char *text = read_fixture(rel, NULL);
+    contract *c = must_parse(rel, text);
+    free(text);
+    return c;
+}
+
 #endif

@@ -117,11 +117,7 @@ static contract *random_contract(uint64_t seed)
     }
     strbuf_puts(&y, rest);
     assert_false(y.oom);
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = parse_string("fuse.yaml", y.data, &report);
-    if (!c) fail_msg("%s", report.data);
-    strbuf_free(&report);
+    contract *c = must_parse("fuse.yaml", y.data);
     strbuf_free(&y);
     return c;
 }
@@ -292,13 +288,7 @@ static void test_random_conditions(void **state)
 static void test_example_contract(void **state)
 {
     (void)state;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/contracts/example.yaml", source_dir());
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = contract_load(path, &report);
-    if (!c) fail_msg("%s", report.data);
-    strbuf_free(&report);
+    contract *c = must_load("contracts/example.yaml");
     run_trials(c, 2000, 3);
     contract_free(c);
 }

@@ -3,18 +3,6 @@
  * sets must name every signal a gate counts, by name or through its kind. */
 #include "../harness.h"
 
-static contract *example(void)
-{
-    char *text = read_fixture("contracts/example.yaml", NULL);
-    strbuf out;
-    strbuf_init(&out);
-    contract *c = parse_string("example.yaml", text, &out);
-    if (!c) fail_msg("contracts/example.yaml has errors:\n%s", out.data);
-    strbuf_free(&out);
-    free(text);
-    return c;
-}
-
 static const gate_info *gate_named(const contract *c, const char *name)
 {
     for (size_t g = 0; g < contract_gate_count(c); g++)
@@ -36,7 +24,7 @@ static void reads_of(const contract *c, const gate_info *g, char *out, size_t si
 static void test_gates_read_the_signals_they_name_and_count(void **state)
 {
     (void)state;
-    contract *c = example();
+    contract *c = must_load("contracts/example.yaml");
     char got[512];
     struct {
         const char *gate, *reads;
@@ -70,31 +58,26 @@ static void test_gates_read_the_signals_they_name_and_count(void **state)
 static void test_macros_and_points_are_followed(void **state)
 {
     (void)state;
-    strbuf out;
-    strbuf_init(&out);
-    contract *c = parse_string("reads.yaml",
-                               "contract: reads\n"
-                               "version: 1\n"
-                               "signed_by: { marketing: m@example.com, sales: s@example.com }\n"
-                               "signals:\n"
-                               "  a: { kind: intent, when: event.name == \"A\" }\n"
-                               "  b: { kind: engagement, when: event.name == \"B\" }\n"
-                               "  c: { kind: engagement, when: event.name == \"C\" }\n"
-                               "points: { per_signal: { b: 5 } }\n"
-                               "macros:\n"
-                               "  busy: count(c, 7d) >= 2\n"
-                               "gates:\n"
-                               "  - { name: via_macro, when: busy, to: development }\n"
-                               "  - { name: by_points, when: points >= 20, to: development }\n"
-                               "  - { name: last_a, when: since(a) <= 1d, to: development }\n"
-                               "stages: { nurture: marketing, development: sdr }\n"
-                               "context: { did: \"{trigger}\" }\n"
-                               "sla: { first_touch: 4h, meeting: 10 business days }\n"
-                               "reasons:\n"
-                               "  not_icp: { then: nurture, cooldown: 30d }\n",
-                               &out);
-    if (!c) fail_msg("reads.yaml has errors:\n%s", out.data);
-    strbuf_free(&out);
+    contract *c = must_parse("reads.yaml",
+                             "contract: reads\n"
+                             "version: 1\n"
+                             "signed_by: { marketing: m@example.com, sales: s@example.com }\n"
+                             "signals:\n"
+                             "  a: { kind: intent, when: event.name == \"A\" }\n"
+                             "  b: { kind: engagement, when: event.name == \"B\" }\n"
+                             "  c: { kind: engagement, when: event.name == \"C\" }\n"
+                             "points: { per_signal: { b: 5 } }\n"
+                             "macros:\n"
+                             "  busy: count(c, 7d) >= 2\n"
+                             "gates:\n"
+                             "  - { name: via_macro, when: busy, to: development }\n"
+                             "  - { name: by_points, when: points >= 20, to: development }\n"
+                             "  - { name: last_a, when: since(a) <= 1d, to: development }\n"
+                             "stages: { nurture: marketing, development: sdr }\n"
+                             "context: { did: \"{trigger}\" }\n"
+                             "sla: { first_touch: 4h, meeting: 10 business days }\n"
+                             "reasons:\n"
+                             "  not_icp: { then: nurture, cooldown: 30d }\n");
     char got[256];
     reads_of(c, gate_named(c, "via_macro"), got, sizeof got);
     assert_string_equal(got, "c");

@@ -92,13 +92,7 @@ static size_t compare(const contract *c, const pool *p, int trials)
 static void test_example_contract(void **state)
 {
     (void)state;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/contracts/example.yaml", source_dir());
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = contract_load(path, &report);
-    if (!c) fail_msg("%s", report.data);
-    strbuf_free(&report);
+    contract *c = must_load("contracts/example.yaml");
 
     static const char *const strings[] = {
         "Asset Downloaded", "Demo Requested", "Quote Requested", "Consultation Requested",
@@ -162,11 +156,7 @@ static void test_many_signals(void **state)
     (void)state;
     strbuf yaml;
     many_signals(&yaml);
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = parse_string("index.yaml", yaml.data, &report);
-    if (!c) fail_msg("%s", report.data);
-    strbuf_free(&report);
+    contract *c = must_parse("index.yaml", yaml.data);
     assert_int_equal(contract_signal_count(c), 150);
 
     pool *p = calloc(1, sizeof *p);
