@@ -29,7 +29,10 @@
  *  7. load() reads in one transaction, so it sees one moment of the file. A
  *     callback that returns false stops it, and it returns STORE_ERROR.
  *     seen() gets the event's own time (events.at): the engine's dedupe
- *     window runs on event time.
+ *     window runs on event time. While it reads, the file is read ahead in
+ *     blocks of up to a MiB (readahead.c: every connection opens its file
+ *     through that VFS, which passes everything through unchanged at other
+ *     times); memory for the blocks that cannot be had fails the load.
  *
  * Schema, version 3 (the migrations below are the authority; this is their
  * sum). Every time is INTEGER milliseconds since the Unix epoch, UTC; in the
@@ -78,7 +81,7 @@
  * PRAGMA application_id marks the file as baton's; PRAGMA user_version counts
  * the migrations applied. Each migration runs in its own transaction; a file
  * from a newer baton is refused. */
-#include "store/store.h"
+#include "store/internal.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -739,9 +742,14 @@ static int sqlite_load(store *base, const store_load *l, duration_ms seen_window
     if (own && sqlite3_step(begin) != SQLITE_DONE) return statement_failed(s, begin, "load", false);
     if (own) sqlite3_reset(begin);
     /* one pass over every row: a page cache would only fill, so a small one
-     * while loading, and the writer's own again after */
+     * while loading, and the writer's own again after; the file is read in
+     * large blocks meanwhile (readahead.c) */
     sqlite3_exec(s->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL);
-    int rc = STORE_OK;
+    int rc = STORE_OK, ra = readahead_set(s->db, true);
+    if (ra != SQLITE_OK && ra != SQLITE_NOTFOUND) {
+        rc = read_failed(s, "load: %s", ra == SQLITE_NOMEM ? "out of memory for reading ahead" : sqlite3_errstr(ra));
+        goto done;
+    }
     if (l->sizes) {
         /* the largest rowid counts the rows of a table never deleted from,
          * without reading it */
@@ -762,6 +770,7 @@ static int sqlite_load(store *base, const store_load *l, duration_ms seen_window
     if (l->alias && (rc = load_aliases(s, l)) != STORE_OK) goto done;
     if (l->seen && (rc = load_seen(s, l, now - seen_window)) != STORE_OK) goto done;
 done:
+    readahead_set(s->db, false); /* before the transaction ends (readahead.c, note 3) */
     if (own) {
         /* a read transaction: ending it cannot lose anything */
         sqlite3_stmt *end = s->stmt[STMT_COMMIT];
@@ -1187,7 +1196,7 @@ store *sqlite_store_open(const char *path, char *why, size_t why_cap)
     s->base.ops = &sqlite_ops;
     strbuf_init(&s->row);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    int rc = sqlite3_open_v2(path, &s->db, flags, readahead_vfs());
     if (rc != SQLITE_OK) {
         snprintf(why, why_cap, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         goto fail;

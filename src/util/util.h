@@ -161,6 +161,11 @@ bool strmap_get(const strmap *m, const char *key, size_t len, uint32_t *value);
 /* Inserts or replaces. Returns the map's copy of the key, NULL when memory
  * runs out (the map is unchanged then). */
 const char *strmap_put(strmap *m, const char *key, size_t len, uint32_t value);
+/* One probe for "find it, else add it": when the key is there, *value is
+ * set to its value and *added to false; otherwise the key is added with
+ * *value and *added is true. Returns the map's copy of the key, NULL when
+ * memory runs out (the map is unchanged then, and *added false). */
+const char *strmap_get_or_put(strmap *m, const char *key, size_t len, uint32_t *value, bool *added);
 size_t strmap_count(const strmap *m);
 /* Makes room for `count` keys at once (a restart knows how many are coming),
  * so loading them never rehashes; false when memory runs out. */

@@ -1,6 +1,6 @@
 /* The SQLite store: schema and migrations, durability, filters, sticky failure. */
 #include "../harness.h"
-#include "store/store.h"
+#include "store/internal.h"
 
 #include <signal.h>
 #include <sqlite3.h>
@@ -747,6 +747,170 @@ static void test_load_returns_everything(void **state)
     store_close(s);
 }
 
+/* ---- reading ahead (store/readahead.c) ------------------------------------------------ */
+
+enum { RA_LEADS = 4000 };
+
+/* Lead i's state in version v: its bytes say which lead and version they
+ * are, all of them, so a page read from a stale or misplaced block shows. */
+static size_t ra_blob(unsigned char *out, uint32_t i, uint8_t v)
+{
+    size_t len = 200 + (i * 7919u) % 700;
+    memcpy(out, &i, sizeof i);
+    out[4] = v;
+    for (size_t k = 5; k < len; k++) out[k] = (unsigned char)(i * 31u + v * 101u + k);
+    return len;
+}
+
+typedef struct ra_check {
+    uint8_t version[RA_LEADS]; /* what each lead should read as */
+    bool seen[RA_LEADS];
+    size_t leads, aliases, seen_ids, bad;
+    store *writer; /* non-NULL: changes the file while the first lead is read */
+    int stage;     /* the version the writer writes */
+} ra_check;
+
+static void ra_write_all(store *w, uint8_t v)
+{
+    unsigned char blob[1024];
+    char key[32];
+    assert_int_equal(w->ops->begin(w), STORE_OK);
+    for (uint32_t i = 0; i < RA_LEADS; i++) {
+        snprintf(key, sizeof key, "lead-%u", i);
+        assert_int_equal(w->ops->put_lead(w, key, blob, ra_blob(blob, i, v)), STORE_OK);
+    }
+    assert_int_equal(w->ops->commit(w), STORE_OK);
+}
+
+static bool ra_lead(void *ctx, const void *blob, size_t len)
+{
+    ra_check *c = ctx;
+    uint32_t i;
+    memcpy(&i, blob, sizeof i);
+    unsigned char want[1024];
+    if (i >= RA_LEADS || c->seen[i] || len != ra_blob(want, i, c->version[i]) || memcmp(blob, want, len) != 0) {
+        c->bad++;
+        return true;
+    }
+    c->seen[i] = true;
+    if (c->leads++ == 0 && c->writer) {
+        /* another connection rewrites every lead and checkpoints while this
+         * load reads: it must go on seeing the file as it was */
+        ra_write_all(c->writer, (uint8_t)c->stage);
+        assert_int_equal(c->writer->ops->checkpoint(c->writer), STORE_OK);
+    }
+    return true;
+}
+
+static bool ra_alias(void *ctx, const char *alias, const char *lead)
+{
+    ra_check *c = ctx;
+    c->aliases++;
+    return strncmp(alias, "anon-", 5) == 0 && strncmp(lead, "lead-", 5) == 0;
+}
+
+static bool ra_seen(void *ctx, const char *id, time_ms at)
+{
+    ra_check *c = ctx;
+    c->seen_ids++;
+    return strncmp(id, "m-", 2) == 0 && at == T0;
+}
+
+static void ra_load(store *s, ra_check *c)
+{
+    memset(c->seen, 0, sizeof c->seen);
+    c->leads = c->aliases = c->seen_ids = c->bad = 0;
+    store_load cb = {.ctx = c, .lead = ra_lead, .alias = ra_alias, .seen = ra_seen};
+    if (s->ops->load(s, &cb, 7 * MS_PER_DAY, T0 + MS_PER_DAY) != STORE_OK) fail_msg("load: %s", store_error(s));
+    assert_int_equal(c->bad, 0);
+    assert_int_equal(c->leads, RA_LEADS);
+    assert_int_equal(c->aliases, 2 * RA_LEADS);
+    assert_int_equal(c->seen_ids, RA_LEADS);
+}
+
+/* A file written a little at a time, its tables' pages interleaved (as a
+ * server leaves it), is read in blocks by load(), and every row comes out
+ * right: while another connection rewrites every lead and checkpoints in the
+ * middle of the load, the load still sees the file as it was when it
+ * began; the next load sees the new rows; writes through the same store
+ * after a load land; a load that cannot have memory for its blocks fails
+ * as reads fail, and the next one works. */
+static void test_load_reads_ahead_and_keeps_its_snapshot(void **state)
+{
+    fixture *f = *state;
+    store *s = open_ok(f);
+    unsigned char blob[1024];
+    char key[32], alias[48], id[32];
+    for (uint32_t chunk = 0; chunk < 8; chunk++) {
+        assert_int_equal(s->ops->begin(s), STORE_OK);
+        for (uint32_t i = chunk * RA_LEADS / 8; i < (chunk + 1) * RA_LEADS / 8; i++) {
+            snprintf(key, sizeof key, "lead-%u", i);
+            assert_int_equal(s->ops->put_lead(s, key, blob, ra_blob(blob, i, 0)), STORE_OK);
+            for (int k = 0; k < 2; k++) {
+                snprintf(alias, sizeof alias, "anon-%u-%d-%08x", i, k, i * 2654435761u);
+                assert_int_equal(s->ops->put_alias(s, alias, key), STORE_OK);
+            }
+            snprintf(id, sizeof id, "m-%u", i);
+            store_event e = event(id, key, T0, T0 + (time_ms)i);
+            assert_int_equal(s->ops->put_event(s, &e), STORE_OK);
+        }
+        assert_int_equal(s->ops->commit(s), STORE_OK);
+    }
+    store_close(s);
+    int64_t pages = sql_int(f->path, "PRAGMA page_count");
+    assert_true(pages > 512); /* more than two whole blocks */
+
+    /* the whole file, read mostly from blocks */
+    ra_check *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    s = open_ok(f);
+    uint64_t hits0, blocks0, hits1, blocks1;
+    readahead_counts(&hits0, &blocks0);
+    ra_load(s, c);
+    readahead_counts(&hits1, &blocks1);
+    assert_true(blocks1 > blocks0);
+    assert_true(hits1 - hits0 > (uint64_t)pages / 2);
+    assert_true(hits1 - hits0 > 5 * (blocks1 - blocks0));
+    store_close(s);
+
+    /* every seventh lead rewritten, longer or shorter (rows move between
+     * pages), and left in the WAL: the checkpoint in the middle of the next
+     * load copies these pages into the file the load is reading */
+    c->writer = open_ok(f);
+    assert_int_equal(c->writer->ops->manual_checkpoints(c->writer), STORE_OK);
+    assert_int_equal(c->writer->ops->begin(c->writer), STORE_OK);
+    for (uint32_t i = 0; i < RA_LEADS; i += 7) {
+        snprintf(key, sizeof key, "lead-%u", i);
+        assert_int_equal(c->writer->ops->put_lead(c->writer, key, blob, ra_blob(blob, i, 1)), STORE_OK);
+        c->version[i] = 1;
+    }
+    assert_int_equal(c->writer->ops->commit(c->writer), STORE_OK);
+    s = open_ok(f);
+    c->stage = 2;
+    ra_load(s, c);
+
+    store_close(c->writer);
+    c->writer = NULL;
+    memset(c->version, 2, sizeof c->version);
+    ra_load(s, c); /* the rewrite, now committed */
+
+    ra_write_all(s, 3); /* the store still writes after a load */
+    memset(c->version, 3, sizeof c->version);
+    ra_load(s, c);
+
+    /* no memory for the blocks: the load fails as any read does, and
+     * nothing sticks */
+    mem_fail_after(1);
+    store_load cb = {.ctx = c, .lead = ra_lead};
+    assert_int_equal(s->ops->load(s, &cb, 0, T0), STORE_ERROR);
+    mem_fail_after(0);
+    assert_string_equal(store_error(s), "load: out of memory for reading ahead");
+    assert_false(s->failed);
+    ra_load(s, c);
+    store_close(s);
+    free(c);
+}
+
 /* ---- tokens ------------------------------------------------------------------------------- */
 
 static void test_tokens(void **state)
@@ -1181,6 +1345,7 @@ int main(void)
         TEST(test_timeline_oldest_first),
         TEST(test_change_for_a_missing_handoff_fails_at_commit),
         TEST(test_load_returns_everything),
+        TEST(test_load_reads_ahead_and_keeps_its_snapshot),
         TEST(test_tokens),
         TEST(test_failed_write_sticks_until_reset),
         TEST(test_prune_events),
