@@ -251,14 +251,22 @@ static uint64_t other_ids(const event *ev)
     return h ? h : 1;
 }
 
+/* The id identify() looks the lead up by. */
+static str lead_key(const event *ev)
+{
+    if (ev->user_id.len) return ev->user_id;
+    if (ev->email.len && ev->type == EVENT_IDENTIFY) return ev->email;
+    return ev->anonymous_id;
+}
+
 /* The lead an event is about: userId, else the email, else the anonymousId.
  * An event naming both a userId and an anonymousId links them. */
-static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint32_t *index)
+static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint64_t key_hash, uint32_t *index)
 {
     bool created;
     lead *l;
     if (ev->user_id.len) {
-        l = lead_find_or_add(e, ev->user_id.s, ev->user_id.len, index, &created);
+        l = lead_find_or_add(e, key_hash, ev->user_id.s, ev->user_id.len, index, &created);
         if (!l) return NULL;
         l->anonymous = false;
         /* The same ids as last time: linked then, and an identified lead's
@@ -280,7 +288,7 @@ static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint3
             }
         }
     } else if (ev->email.len && ev->type == EVENT_IDENTIFY) {
-        l = lead_find_or_add(e, ev->email.s, ev->email.len, index, &created);
+        l = lead_find_or_add(e, key_hash, ev->email.s, ev->email.len, index, &created);
         if (!l) return NULL;
         l->anonymous = false;
         if (ev->anonymous_id.len) {
@@ -293,7 +301,7 @@ static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint3
             }
         }
     } else {
-        l = lead_find_or_add(e, ev->anonymous_id.s, ev->anonymous_id.len, index, &created);
+        l = lead_find_or_add(e, key_hash, ev->anonymous_id.s, ev->anonymous_id.len, index, &created);
         if (!l) return NULL;
         if (created) l->anonymous = true;
     }
@@ -489,9 +497,16 @@ static void evaluate_gates(engine *e, const engine_sink *sink, lead *l, const ac
 enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink)
 {
     const contract *c = e->c;
-    if (ev->message_id.len) {
+    /* The two look-ups every event makes, the dedupe table's and the lead's,
+     * each likely a cache miss: both are started before either is needed. */
+    uint64_t id_hash = ev->message_id.len ? dedupe_hash(ev->message_id.s, ev->message_id.len) : 0;
+    str key = lead_key(ev);
+    uint64_t key_hash = strmap_hash(key.s, key.len);
+    if (id_hash) dedupe_prefetch(&e->seen, id_hash);
+    strmap_prefetch(e->lead_ids, key_hash);
+    if (id_hash) {
         bool nomem;
-        if (dedupe_seen(&e->seen, ev->message_id.s, ev->message_id.len, ev->timestamp, &nomem)) {
+        if (dedupe_seen(&e->seen, id_hash, ev->timestamp, &nomem)) {
             e->stats.duplicates++;
             return APPLY_DUPLICATE;
         }
@@ -503,7 +518,7 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     if (!e->opt.external_clock) engine_advance(e, ev->timestamp, sink);
 
     uint32_t index;
-    lead *l = identify(e, sink, ev, &index);
+    lead *l = identify(e, sink, ev, key_hash, &index);
     if (!l || !place_in_account(e, l, ev)) return APPLY_NOMEM;
     /* The hits the signals and gates below will count, fetched while traits,
      * fields and guards are worked out: each is a cache miss otherwise. */

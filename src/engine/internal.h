@@ -86,9 +86,13 @@ typedef struct dedupe {
 
 bool dedupe_init(dedupe *d, duration_ms window);
 void dedupe_free(dedupe *d);
-/* True when the id was seen within the window; otherwise remembers it.
- * Fails (returns false, *nomem set) only when memory runs out. */
-bool dedupe_seen(dedupe *d, const char *id, size_t len, time_ms now, bool *nomem);
+/* A message id's hash, as the table files it. */
+uint64_t dedupe_hash(const char *id, size_t len);
+/* Starts loading the slot where the search for `hash` begins. */
+void dedupe_prefetch(const dedupe *d, uint64_t hash);
+/* True when the id (by its hash) was seen within the window; otherwise
+ * remembers it. Fails (returns false, *nomem set) only when memory runs out. */
+bool dedupe_seen(dedupe *d, uint64_t hash, time_ms now, bool *nomem);
 size_t dedupe_bytes(const dedupe *d);
 
 /* A running SLA clock, in the engine's heap ordered by due time. A clock
@@ -177,8 +181,9 @@ const char *pool_copy(engine *e, const char *s, size_t len, size_t cap);
  * does not take more memory with each. False when memory runs out. */
 bool lead_set_text(engine *e, char **text, const char *s, size_t len, size_t cap);
 lead *lead_at(engine *e, uint32_t index);
-/* The lead for a key, created when absent; NULL when memory runs out. */
-lead *lead_find_or_add(engine *e, const char *key, size_t len, uint32_t *index, bool *created);
+/* The lead for a key (hash: strmap_hash() of it), created when absent;
+ * NULL when memory runs out. */
+lead *lead_find_or_add(engine *e, uint64_t hash, const char *key, size_t len, uint32_t *index, bool *created);
 account *account_find_or_add(engine *e, const char *key, size_t len, uint32_t *index);
 bool value_keep(engine *e, value *dst, const value *src);
 /* The lead's history, made when it has none; NULL when memory runs out. */

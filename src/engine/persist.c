@@ -336,7 +336,7 @@ bool engine_import_lead(engine *e, const void *blob, size_t len)
     if (!key || r.bad) return false;
     uint32_t index;
     bool created;
-    lead *l = lead_find_or_add(e, key, n, &index, &created);
+    lead *l = lead_find_or_add(e, strmap_hash(key, n), key, n, &index, &created);
     if (!l) return false;
     l->anonymous = get_uint(&r, 1) != 0;
     l->merged = get_uint(&r, 1) != 0;
@@ -432,7 +432,7 @@ bool engine_import_account(engine *e, const void *blob, size_t len)
     for (uint64_t j = 0; j < leads && !r.bad; j++) {
         const char *key = get_str(&r, &n);
         bool created;
-        if (!key || !lead_find_or_add(e, key, n, &lead_of[j], &created)) return false;
+        if (!key || !lead_find_or_add(e, strmap_hash(key, n), key, n, &lead_of[j], &created)) return false;
     }
     uint64_t hits = get_uint(&r, 1);
     a->hit_count = a->hit_head = 0;
@@ -455,7 +455,7 @@ bool engine_import_alias(engine *e, const char *alias, const char *key)
 bool engine_import_seen(engine *e, const char *message_id, time_ms when)
 {
     bool nomem;
-    dedupe_seen(&e->seen, message_id, strlen(message_id), when, &nomem);
+    dedupe_seen(&e->seen, dedupe_hash(message_id, strlen(message_id)), when, &nomem);
     if (when > e->newest) e->newest = when;
     return !nomem;
 }

@@ -45,10 +45,10 @@ lead *lead_at(engine *e, uint32_t index)
     return &e->lead_blocks[index / LEADS_PER_BLOCK][index % LEADS_PER_BLOCK];
 }
 
-lead *lead_find_or_add(engine *e, const char *key, size_t len, uint32_t *index, bool *created)
+lead *lead_find_or_add(engine *e, uint64_t hash, const char *key, size_t len, uint32_t *index, bool *created)
 {
     *created = false;
-    if (strmap_get(e->lead_ids, key, len, index)) return lead_at(e, *index);
+    if (strmap_get_hashed(e->lead_ids, hash, key, len, index)) return lead_at(e, *index);
     uint32_t n = e->lead_count;
     if (n % LEADS_PER_BLOCK == 0) {
         uint32_t block = n / LEADS_PER_BLOCK;
@@ -330,11 +330,20 @@ static bool dedupe_rebuild(dedupe *d, uint16_t hour)
     return true;
 }
 
-bool dedupe_seen(dedupe *d, const char *id, size_t len, time_ms now, bool *nomem)
+uint64_t dedupe_hash(const char *id, size_t len)
+{
+    uint64_t hash = hash_bytes(id, len);
+    return hash ? hash : 1; /* 0 marks an empty slot */
+}
+
+void dedupe_prefetch(const dedupe *d, uint64_t hash)
+{
+    __builtin_prefetch(&d->slots[first_slot(hash, d->cap)]);
+}
+
+bool dedupe_seen(dedupe *d, uint64_t hash, time_ms now, bool *nomem)
 {
     *nomem = false;
-    uint64_t hash = hash_bytes(id, len);
-    if (!hash) hash = 1;
     uint16_t hour = dedupe_hour(now);
     seen_slot *slots = d->slots;
     for (size_t i = first_slot(hash, d->cap); slots[i].hash; i = i + 1 == d->cap ? 0 : i + 1) {

@@ -185,7 +185,22 @@ static slot *find(const strmap *m, uint64_t h, const char *key, size_t len)
 
 bool strmap_get(const strmap *m, const char *key, size_t len, uint32_t *value)
 {
-    const slot *s = find(m, key_hash(key, len), key, len);
+    return strmap_get_hashed(m, key_hash(key, len), key, len, value);
+}
+
+uint64_t strmap_hash(const char *key, size_t len)
+{
+    return key_hash(key, len);
+}
+
+void strmap_prefetch(const strmap *m, uint64_t hash)
+{
+    __builtin_prefetch(&m->slots[hash & (m->cap - 1)]);
+}
+
+bool strmap_get_hashed(const strmap *m, uint64_t hash, const char *key, size_t len, uint32_t *value)
+{
+    const slot *s = find(m, hash, key, len);
     if (s->hash == 0) return false;
     *value = entry_value(s->entry);
     return true;

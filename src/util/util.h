@@ -158,6 +158,12 @@ typedef struct strmap strmap;
 strmap *strmap_new(void);
 void strmap_free(strmap *m);
 bool strmap_get(const strmap *m, const char *key, size_t len, uint32_t *value);
+/* For a caller that knows its key early: strmap_hash() is the hash the map
+ * files the key under, strmap_prefetch() starts loading its slot, and
+ * strmap_get_hashed() is strmap_get() without hashing again. */
+uint64_t strmap_hash(const char *key, size_t len);
+void strmap_prefetch(const strmap *m, uint64_t hash);
+bool strmap_get_hashed(const strmap *m, uint64_t hash, const char *key, size_t len, uint32_t *value);
 /* Inserts or replaces. Returns the map's copy of the key, NULL when memory
  * runs out (the map is unchanged then). */
 const char *strmap_put(strmap *m, const char *key, size_t len, uint32_t value);
