@@ -58,6 +58,8 @@ int cli_load_accounts(struct engine *e, const char *path);
 int cli_load_reps(const struct contract *c, const char *path, struct router **out);
 struct score_model *cli_load_model(const char *name, const struct contract *c, const char *contract_path,
                                    const char *option);
+/* Says on stderr why `score` stays null for this run (model.c). */
+void cli_warn_score_null(const char *name, const char *why);
 int cmd_report(int argc, char **argv); extern const char cmd_report_usage[]; /* report.c */
 int cmd_diff(int argc, char **argv); extern const char cmd_diff_usage[]; /* diff.c */
 int cmd_train(int argc, char **argv); extern const char cmd_train_usage[]; /* train.c */

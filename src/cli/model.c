@@ -7,6 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+void cli_warn_score_null(const char *name, const char *why)
+{
+    fprintf(stderr, "baton %s: %s; `score` is null, so gates that read it do not hold\n", name, why);
+}
+
 score_model *cli_load_model(const char *name, const contract *c, const char *contract_path, const char *option)
 {
     char path[4096];
@@ -15,9 +20,7 @@ score_model *cli_load_model(const char *name, const contract *c, const char *con
     strbuf why;
     strbuf_init(&why);
     score_model *m = score_model_load(path, &why);
-    if (!m)
-        fprintf(stderr, "baton %s: %s; `score` is null, so gates that read it do not hold\n", name,
-                why.data ? why.data : path);
+    if (!m) cli_warn_score_null(name, why.data ? why.data : path);
     strbuf_free(&why);
     return m;
 }

@@ -375,9 +375,7 @@ int cmd_replay(int argc, char **argv)
     if (reps && (code = cli_load_reps(c, reps, &opt.router)) != EXIT_OK) goto done;
     opt.model = cli_load_model("replay", c, contract_path, model);
     r.e = engine_new(c, &opt);
-    if (r.e && engine_score_problem(r.e))
-        fprintf(stderr, "baton replay: %s; `score` is null, so gates that read it do not hold\n",
-                engine_score_problem(r.e));
+    if (r.e && engine_score_problem(r.e)) cli_warn_score_null("replay", engine_score_problem(r.e));
     r.d = decoder_new(c);
     strbuf_init(&r.line);
     if (lateness > 0) {
