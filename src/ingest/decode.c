@@ -110,6 +110,7 @@ typedef struct trie {
     int32_t target; /* index into the decoder's token table, or -1 */
     uint16_t *index; /* children by key_hash(), open addressing: child + 1, 0 when free */
     uint32_t index_mask;
+    char pattern[16]; /* the key's first 16 bytes, zero-padded: compared 16 at a time */
 } trie;
 
 static uint32_t key_hash(const char *key, uint32_t len)
@@ -173,6 +174,7 @@ static int32_t trie_add(decoder *d, const char *path, int32_t target)
             memset(child, 0, sizeof *child);
             child->key = arena_strndup(d->a, seg, len);
             child->key_len = len;
+            memcpy(child->pattern, seg, len < sizeof child->pattern ? len : sizeof child->pattern);
             child->target = -1;
             if (!child->key) return -1;
         }
@@ -641,6 +643,28 @@ static const char *scan_primitive(const char *p, const char *end)
     return p < end && primitive_end[(uint8_t)*p] ? p : NULL;
 }
 
+#ifdef __SSE2__
+/* Where the 16 bytes at p hold '"', '\\' or NUL, one bit each. */
+static unsigned string_stops(__m128i v)
+{
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), nul = _mm_setzero_si128();
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmpeq_epi8(v, nul)));
+}
+
+/* The length of the string whose body starts at p when it ends, unescaped,
+ * within the 16 bytes there (which must lie before the end); -1 otherwise,
+ * and *v holds those bytes. Most keys and many values are that short. */
+static int short_string(const char *p, __m128i *v)
+{
+    *v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    unsigned stops = string_stops(*v);
+    if (!stops) return -1;
+    int len = __builtin_ctz(stops);
+    return p[len] == '"' ? len : -1;
+}
+#endif
+
 /* The child of `node` keyed by key[0, len), or NULL. Keys compare as their
  * raw bytes, escapes undecoded. */
 static const trie *trie_find(const trie *node, const char *key, uint32_t len)
@@ -655,6 +679,40 @@ static const trie *trie_find(const trie *node, const char *key, uint32_t len)
 
 static const char *scan_object(scanner *s, const char *p, const trie *node);
 static const char *scan_array(scanner *s, const char *p);
+
+/* The key whose opening quote is at p, looked up in `node` (may be NULL)
+ * into *child; the byte after its closing quote, or NULL. */
+static const char *scan_key(const char *p, const char *end, const trie *node, const trie **child)
+{
+    const char *key = p + 1;
+#ifdef __SSE2__
+    if (end - key >= 16) {
+        __m128i v;
+        int len = short_string(key, &v);
+        if (len >= 0) {
+            *child = NULL;
+            if (!node) return key + len + 1;
+            /* trie_find(), comparing the key as one vector */
+            unsigned want = (1u << len) - 1;
+            for (uint32_t h = key_hash(key, (uint32_t)len) & node->index_mask;; h = (h + 1) & node->index_mask) {
+                uint32_t c = node->index[h];
+                if (!c) break;
+                const trie *t = &node->children[c - 1];
+                __m128i k = _mm_loadu_si128((const __m128i *)(const void *)t->pattern);
+                if (t->key_len == (uint32_t)len && ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, k)) & want) == want) {
+                    *child = t;
+                    break;
+                }
+            }
+            return key + len + 1;
+        }
+    }
+#endif
+    bool escaped = false;
+    p = scan_string(p, end, &escaped);
+    *child = p && node ? trie_find(node, key, (uint32_t)(p - 1 - key)) : NULL;
+    return p;
+}
 
 /* The value at p; notes where it lies when `node` is a target, and looks
  * into it when it is an object and `node` has children. The byte after it,
@@ -695,23 +753,63 @@ static const char *scan_value(scanner *s, const char *p, const trie *node)
 }
 
 /* The object whose '{' is at p, its members looked up in `node` (NULL: none
- * are read). */
+ * are read). Member values are scanned here rather than through
+ * scan_value(), which only the objects and arrays inside go back to; where
+ * a value fails does not matter, only that it fails. */
 static const char *scan_object(scanner *s, const char *p, const trie *node)
 {
     const char *end = s->end;
     p = scan_ws(p + 1, end);
     if (p < end && *p == '}') return p + 1;
     for (;;) {
-        if (p >= end || *p != '"' || ++s->tokens > INGEST_MAX_TOKENS) return NULL;
-        const char *key = p + 1;
-        bool escaped = false;
-        p = scan_string(p, end, &escaped);
+        if (p >= end || *p != '"') return NULL;
+        const trie *child;
+        p = scan_key(p, end, node, &child);
         if (!p) return NULL;
-        const trie *child = node ? trie_find(node, key, (uint32_t)(p - 1 - key)) : NULL;
         p = scan_ws(p, end);
         if (p >= end || *p != ':') return NULL;
-        p = scan_value(s, scan_ws(p + 1, end), child);
+        p = scan_ws(p + 1, end);
+        if (p >= end || (s->tokens += 2) > INGEST_MAX_TOKENS) return NULL; /* the key and its value */
+        const char *start = p;
+        bool escaped = false;
+        uint8_t type;
+        switch (*p) {
+        case '"':
+            type = JSMN_STRING;
+#ifdef __SSE2__
+            if (end - p > 16) {
+                __m128i v;
+                int len = short_string(p + 1, &v);
+                if (len >= 0) {
+                    p += len + 2;
+                    break;
+                }
+            }
+#endif
+            p = scan_string(p, end, &escaped);
+            break;
+        case '{':
+            p = scan_object(s, p, child && child->child_count ? child : NULL);
+            type = JSMN_OBJECT;
+            break;
+        case '[':
+            p = scan_array(s, p);
+            type = JSMN_ARRAY;
+            break;
+        default:
+            p = scan_primitive(p, end);
+            type = JSMN_PRIMITIVE;
+            break;
+        }
         if (!p) return NULL;
+        if (child && child->target >= 0) {
+            found *f = &s->found[child->target];
+            bool quoted = type == JSMN_STRING;
+            f->type = type;
+            f->escaped = escaped;
+            f->start = (int32_t)(start + quoted - s->line);
+            f->end = (int32_t)(p - quoted - s->line);
+        }
         p = scan_ws(p, end);
         if (p >= end) return NULL;
         if (*p == '}') return p + 1;
@@ -770,12 +868,25 @@ static void fail(ctx *x, uint32_t offset, const char *fmt, ...)
     x->err->offset = offset;
 }
 
-/* The string at a target, decoded; empty when absent or not a string. */
-static str string_at(ctx *x, int target)
+static str string_decoded(ctx *x, found *f);
+
+/* The string at a target, decoded; empty when absent or not a string.
+ * Inline: most targets an event is asked for are absent. */
+static inline str string_at(ctx *x, int target)
 {
     str s = {NULL, 0};
     found *f = &x->d->found[target];
     if (f->type != JSMN_STRING) return s;
+    if (f->escaped) return string_decoded(x, f);
+    s.s = x->js + f->start;
+    s.len = (uint32_t)(f->end - f->start);
+    return s;
+}
+
+/* string_at() for a string holding escapes: decodes them in place, once. */
+static str string_decoded(ctx *x, found *f)
+{
+    str s = {NULL, 0};
     char *p = x->js + f->start;
     uint32_t len = (uint32_t)(f->end - f->start);
     if (f->escaped) {
@@ -947,9 +1058,10 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
     /* type */
     str type = string_at(&x, B_TYPE);
     static const char *const types[] = {"track", "page", "identify", "group", "screen"};
+    static const uint8_t type_lens[] = {5, 4, 8, 5, 6};
     int ti = -1;
     for (int i = 0; i < 5 && type.s; i++)
-        if (str_eq_n(type, types[i], strlen(types[i]))) ti = i;
+        if (str_eq_n(type, types[i], type_lens[i])) ti = i;
     if (!type.s && d->default_type >= 0) {
         type.s = types[d->default_type];
         type.len = (uint32_t)strlen(type.s);

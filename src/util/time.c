@@ -93,8 +93,91 @@ static unsigned days_in_month(int y, int m)
     return m == 2 && leap ? 29 : days[m - 1];
 }
 
+static uint64_t load_word(const char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, sizeof w);
+    return w;
+}
+
+/* Byte masks over a little-endian word: which bytes of a timestamp's 8-byte
+ * chunk must be digits, and what the others must be. */
+#define TIME_BYTES(b0, b1, b2, b3, b4, b5, b6, b7)                                                        \
+    ((uint64_t)(b0) | (uint64_t)(b1) << 8 | (uint64_t)(b2) << 16 | (uint64_t)(b3) << 24 |               \
+     (uint64_t)(b4) << 32 | (uint64_t)(b5) << 40 | (uint64_t)(b6) << 48 | (uint64_t)(b7) << 56)
+
+/* True when every byte of `w` under `digits` (0xff per digit byte) is '0'
+ * to '9' and the bytes under `fixed` equal `want`; no branch per byte. A
+ * digit byte is 0x30-0x39 exactly when its high nibble is 3 both before and
+ * after adding 6 (no carry can leave a byte whose high nibble was 3). */
+static bool word_fits(uint64_t w, uint64_t digits, uint64_t fixed, uint64_t want)
+{
+    uint64_t hi = digits & UINT64_C(0xf0f0f0f0f0f0f0f0), three = digits & UINT64_C(0x3030303030303030),
+             six = digits & UINT64_C(0x0606060606060606);
+    return (((w & hi) ^ three) | (((w + six) & hi) ^ three) | ((w & fixed) ^ want)) == 0;
+}
+
+/* Pairs of digits in a word whose digit bytes are validated: byte k of the
+ * result holds 10 * digit k + digit k+1 (at most 99: no carry between
+ * bytes), the other bytes of `w` first cleared. */
+static uint64_t digit_pairs(uint64_t w, uint64_t digits)
+{
+    uint64_t d = (w & digits) - (digits & UINT64_C(0x3030303030303030));
+    return d * 10 + (d >> 8);
+}
+
+#define BYTE(w, k) ((int)(((w) >> (8 * (k))) & 0xff))
+
+/* The forms every Segment library sends, "YYYY-MM-DDTHH:MM:SSZ" and
+ * "YYYY-MM-DDTHH:MM:SS.sssZ", read as three 8-byte words. False when `s` is
+ * not exactly one of them, or names a day before 0000-03-01; time_parse()
+ * then reads it the general way, which gives the same result for these
+ * forms and refuses them when this does on range (month 13, Feb 30, hour
+ * 24). tests/ingest/test_time.c holds the two readings against each other. */
+static bool time_parse_fixed(const char *s, size_t n, time_ms *out)
+{
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    return false; /* the masks below are little-endian */
+#endif
+    if (n != 20 && n != 24) return false;
+    enum { D = 0xff };
+    const uint64_t digits0 = TIME_BYTES(D, D, D, D, 0, D, D, 0), digits1 = TIME_BYTES(D, D, 0, D, D, 0, D, D);
+    uint64_t w0 = load_word(s), w1 = load_word(s + 8), w2, digits2;
+    /* "YYYY-MM-" and "DDTHH:MM" */
+    if (!word_fits(w0, digits0, TIME_BYTES(0, 0, 0, 0, D, 0, 0, D), TIME_BYTES(0, 0, 0, 0, '-', 0, 0, '-')) ||
+        !word_fits(w1, digits1, TIME_BYTES(0, 0, D, 0, 0, D, 0, 0), TIME_BYTES(0, 0, 'T', 0, 0, ':', 0, 0)))
+        return false;
+    if (n == 24) { /* ":SS.sssZ" */
+        w2 = load_word(s + 16);
+        digits2 = TIME_BYTES(0, D, D, 0, D, D, D, 0);
+        if (!word_fits(w2, digits2, TIME_BYTES(D, 0, 0, D, 0, 0, 0, D), TIME_BYTES(':', 0, 0, '.', 0, 0, 0, 'Z')))
+            return false;
+    } else { /* ":SSZ", the last four bytes: the word that ends there, shifted down */
+        w2 = load_word(s + 12) >> 32;
+        digits2 = TIME_BYTES(0, D, D, 0, 0, 0, 0, 0);
+        if (!word_fits(w2, digits2, TIME_BYTES(D, 0, 0, D, 0, 0, 0, 0), TIME_BYTES(':', 0, 0, 'Z', 0, 0, 0, 0)))
+            return false;
+    }
+    uint64_t p0 = digit_pairs(w0, digits0), p1 = digit_pairs(w1, digits1), p2 = digit_pairs(w2, digits2);
+    int y = BYTE(p0, 0) * 100 + BYTE(p0, 2), mo = BYTE(p0, 5), d = BYTE(p1, 0);
+    int h = BYTE(p1, 3), mi = BYTE(p1, 6), sec = BYTE(p2, 1);
+    int ms = n == 24 ? BYTE(p2, 4) * 10 + (int)((w2 >> 48) & 0x0f) : 0;
+    if (mo < 1 || mo > 12 || d < 1 || (d > 28 && (unsigned)d > days_in_month(y, mo)) || h > 23 || mi > 59 ||
+        sec > 60)
+        return false;
+    /* days_from_civil() for a year counted from March that is not negative,
+     * where its eras fold into one sum */
+    static const uint16_t from_march[13] = {0, 306, 337, 0, 31, 61, 92, 122, 153, 184, 214, 245, 275};
+    int64_t ym = y - (mo <= 2);
+    if (ym < 0) return false;
+    int64_t days = ym * 365 + ym / 4 - ym / 100 + ym / 400 + from_march[mo] + d - 1 - 719468;
+    *out = days * MS_PER_DAY + h * MS_PER_HOUR + mi * MS_PER_MINUTE + sec * MS_PER_SECOND + ms;
+    return true;
+}
+
 bool time_parse(const char *s, size_t n, time_ms *out)
 {
+    if (time_parse_fixed(s, n, out)) return true;
     int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
     if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || !digits(s, n, 5, 2, &mo) ||
         s[7] != '-' || !digits(s, n, 8, 2, &d))
