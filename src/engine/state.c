@@ -144,7 +144,8 @@ static void evict_hits(engine *e, lead *l, time_ms now)
         uint16_t busiest = present[0];
         for (uint8_t j = 1; j < distinct; j++) {
             uint16_t s = present[j];
-            if (counts[s] > counts[busiest] || (counts[s] == counts[busiest] && s < busiest)) busiest = s;
+            uint8_t n_s = counts[s], n_busiest = counts[busiest];
+            if (n_s > n_busiest || (n_s == n_busiest && s < busiest)) busiest = s;
         }
         counts[busiest]--;
         drop[busiest]++;

@@ -651,62 +651,39 @@ static void *committer_main(void *arg)
             pthread_cond_broadcast(&s->finished);
             pthread_mutex_unlock(&s->lock);
             prune_when_due(s);
+            /* answered already: a wait for the log to start again holds up
+             * the next group, never this one's acknowledgements */
+            checkpoint_bound(s->checkpointer);
         }
         if (stop) break;
     }
     return NULL;
 }
 
-/* Every 250 ms, and once more on the way out, a PASSIVE checkpoint from a
- * connection of its own: the committer's fsyncs then carry only its own
- * transactions, not the copying of the log into the database. The wait is a
- * timer, not a synchronisation: nothing waits for the checkpoint. */
-static void *checkpointer_main(void *arg)
-{
-    server *s = arg;
-    char why[256];
-    store *cp = sqlite_store_open(s->opt.db, why, sizeof why);
-    if (!cp) {
-        fprintf(stderr, "baton serve: no checkpoint connection: %s\n", why);
-        return NULL;
-    }
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        struct timespec at;
-        clock_gettime(CLOCK_REALTIME, &at);
-        at.tv_nsec += 250 * 1000000L;
-        if (at.tv_nsec >= 1000000000L) at.tv_sec++, at.tv_nsec -= 1000000000L;
-        pthread_cond_timedwait(&s->tick, &s->lock, &at);
-        pthread_mutex_unlock(&s->lock);
-        if (cp->ops->checkpoint(cp) != STORE_OK) fprintf(stderr, "baton serve: %s\n", store_error(cp));
-        pthread_mutex_lock(&s->lock);
-    }
-    pthread_mutex_unlock(&s->lock);
-    cp->ops->checkpoint(cp);
-    store_close(cp);
-    return NULL;
-}
-
 bool committer_start(server *s)
 {
-    pthread_cond_init(&s->tick, NULL);
-    /* the thread first: without it the log must keep being copied inside commits */
-    s->checkpointing = pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0;
-    if (s->checkpointing && s->store->ops->manual_checkpoints(s->store) != STORE_OK)
-        fprintf(stderr, "baton serve: %s; checkpoints also run inside commits\n", store_error(s->store));
-    return pthread_create(&s->committer, NULL, committer_main, s) == 0;
+    /* checkpoints from a thread and connection of their own (store.h); without
+     * them the log is copied inside commits, as SQLite does by default */
+    char why[256];
+    if (!(s->checkpointer = checkpoint_start(s->store, s->opt.db, NULL, why, sizeof why)))
+        fprintf(stderr, "baton serve: %s; checkpoints run inside commits\n", why);
+    if (pthread_create(&s->committer, NULL, committer_main, s) == 0) return true;
+    checkpoint_stop(s->checkpointer);
+    s->checkpointer = NULL;
+    return false;
 }
 
+/* The committer first, then the checkpointer: its last checkpoint empties
+ * the log of everything the committer made durable. */
 void committer_stop(server *s)
 {
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_signal(&s->work);
-    pthread_cond_signal(&s->tick);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->committer, NULL);
-    if (s->checkpointing) pthread_join(s->checkpointer, NULL);
-    pthread_cond_destroy(&s->tick);
+    checkpoint_stop(s->checkpointer);
+    s->checkpointer = NULL;
 }
 
 void committer_submit(server *s, job *j)

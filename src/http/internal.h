@@ -56,12 +56,10 @@ typedef struct server {
     atomic_bool reload;
     pthread_t committer;
     time_ms last_prune;
-    pthread_t checkpointer; /* copies the WAL into the database, off the commit path */
+    checkpointer *checkpointer; /* copies the WAL into the database, off the commit path; NULL: inside commits */
     webhook_worker *webhooks; /* NULL when no endpoint is configured */
     router *router;           /* the reps; the committer's, like the engine that borrows it */
     struct score_model *model; /* the learned score, NULL when none is named or it cannot be read */
-    pthread_cond_t tick;
-    bool checkpointing;
 
     pthread_mutex_t pool_lock;
     store *readers[READERS];

@@ -690,6 +690,33 @@ static enum MHD_Result metrics(server *s, struct MHD_Connection *c)
                   (unsigned long long)atomic_load(&s->received), (unsigned long long)atomic_load(&s->rejected),
                   (unsigned long long)atomic_load(&s->duplicates), (unsigned long long)atomic_load(&s->commits),
                   (unsigned long long)atomic_load(&s->failed_commits));
+    if (s->checkpointer) {
+        checkpoint_stats cs = checkpoint_get_stats(s->checkpointer);
+        strbuf_printf(&b,
+                      "# HELP baton_wal_checkpoints_total Checkpoints run off the commit path, by mode.\n"
+                      "# TYPE baton_wal_checkpoints_total counter\n"
+                      "baton_wal_checkpoints_total{mode=\"passive\"} %llu\n"
+                      "baton_wal_checkpoints_total{mode=\"restart\"} %llu\n"
+                      "# HELP baton_wal_checkpoint_seconds_total Time spent in checkpoints, by mode.\n"
+                      "# TYPE baton_wal_checkpoint_seconds_total counter\n"
+                      "baton_wal_checkpoint_seconds_total{mode=\"passive\"} %.6f\n"
+                      "baton_wal_checkpoint_seconds_total{mode=\"restart\"} %.6f\n"
+                      "# HELP baton_wal_checkpoint_busy_total Checkpoints a reader or the writer kept from finishing.\n"
+                      "# TYPE baton_wal_checkpoint_busy_total counter\nbaton_wal_checkpoint_busy_total %llu\n"
+                      "# HELP baton_wal_checkpoint_failures_total Checkpoints that failed.\n"
+                      "# TYPE baton_wal_checkpoint_failures_total counter\nbaton_wal_checkpoint_failures_total %llu\n"
+                      "# HELP baton_wal_checkpointed_frames_total WAL frames copied into the database.\n"
+                      "# TYPE baton_wal_checkpointed_frames_total counter\nbaton_wal_checkpointed_frames_total %llu\n"
+                      "# HELP baton_wal_frames Frames in the write-ahead log after the last commit.\n"
+                      "# TYPE baton_wal_frames gauge\nbaton_wal_frames %llu\n"
+                      "# HELP baton_wal_bound_waits_total Times the committer waited for the log to be restarted.\n"
+                      "# TYPE baton_wal_bound_waits_total counter\nbaton_wal_bound_waits_total %llu\n"
+                      "# HELP baton_wal_bound_wait_seconds_total Time the committer waited for the log to be restarted.\n"
+                      "# TYPE baton_wal_bound_wait_seconds_total counter\nbaton_wal_bound_wait_seconds_total %.6f\n",
+                      (unsigned long long)cs.passive, (unsigned long long)cs.restarts, cs.passive_s, cs.restart_s,
+                      (unsigned long long)cs.busy, (unsigned long long)cs.failures, (unsigned long long)cs.copied,
+                      (unsigned long long)cs.frames, (unsigned long long)cs.waits, cs.wait_s);
+    }
     strbuf_puts(&b, "# HELP baton_commit_batch_size Events made durable per commit.\n"
                     "# TYPE baton_commit_batch_size histogram\n");
     uint64_t cumulative = 0, limit = 1;

@@ -6,6 +6,10 @@
 
 #include <sqlite3.h>
 
+/* The SQLite connection of a store that sqlite_store_open() opened; NULL
+ * for any other store. */
+sqlite3 *sqlite_store_db(store *s);
+
 /* The name of the read-ahead VFS (readahead.c), registered on first use;
  * NULL when it could not be (the default VFS serves then, unchanged). */
 const char *readahead_vfs(void);

@@ -312,6 +312,8 @@ typedef struct sqlite_store {
     strbuf row;                        /* timeline rows as JSON */
 } sqlite_store;
 
+static const store_ops sqlite_ops; /* below, with every operation */
+
 static sqlite_store *from(store *base)
 {
     return (sqlite_store *)base;
@@ -1042,16 +1044,31 @@ static int sqlite_manual_checkpoints(store *base)
     return STORE_OK;
 }
 
-static int sqlite_checkpoint(store *base)
+static int sqlite_checkpoint(store *base, enum store_checkpoint mode, store_wal *wal)
 {
     sqlite_store *s = from(base);
-    /* PASSIVE: copies what no reader still needs, never waits for the writer */
-    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-        snprintf(base->error, sizeof base->error, "checkpoint: %s", sqlite3_errmsg(s->db));
-        return STORE_ERROR;
+    static const int modes[] = {
+        [STORE_CHECKPOINT_PASSIVE] = SQLITE_CHECKPOINT_PASSIVE,
+        [STORE_CHECKPOINT_RESTART] = SQLITE_CHECKPOINT_RESTART,
+        [STORE_CHECKPOINT_TRUNCATE] = SQLITE_CHECKPOINT_TRUNCATE,
+    };
+    if ((unsigned)mode >= ARRAY_LEN(modes)) return read_failed(s, "checkpoint: no mode %d", (int)mode);
+    int frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, modes[mode], &frames, &copied);
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+        return read_failed(s, "checkpoint: %s", sqlite3_errmsg(s->db));
+    if (wal) {
+        /* -1, -1 when the file is not in WAL mode (an in-memory database) */
+        wal->frames = frames > 0 ? (uint64_t)frames : 0;
+        wal->copied = copied > 0 ? (uint64_t)copied : 0;
+        wal->busy = rc != SQLITE_OK;
     }
     return STORE_OK;
+}
+
+sqlite3 *sqlite_store_db(store *base)
+{
+    return base && base->ops == &sqlite_ops ? from(base)->db : NULL;
 }
 
 /* ---- the webhook outbox ---------------------------------------------------------- */
@@ -1213,7 +1230,9 @@ store *sqlite_store_open(const char *path, char *why, size_t why_cap)
         snprintf(why, why_cap, "%s: %s: %s", path, what, msg);
         goto fail;
     }
-    if (!migrate(s->db, path, why, why_cap)) goto fail;
+    /* an up-to-date file needs no write lock: a server's readers open
+     * beside a writer that holds it almost all the time under load */
+    if (version < SCHEMA_VERSION && !migrate(s->db, path, why, why_cap)) goto fail;
     for (size_t i = 0; i < STMT_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
                                NULL) != SQLITE_OK) {

@@ -103,6 +103,21 @@ typedef struct store_attempt {
 
 typedef bool (*store_webhook_fn)(void *ctx, const store_webhook *w);
 
+/* How far a checkpoint goes (SQLite's modes of the same names). */
+enum store_checkpoint {
+    STORE_CHECKPOINT_PASSIVE,  /* copies what it can; never waits, never blocks the writer */
+    STORE_CHECKPOINT_RESTART,  /* copies everything, then waits until the writer can start
+                                * the log again from its beginning; blocks writers meanwhile */
+    STORE_CHECKPOINT_TRUNCATE, /* RESTART, then empties the log file */
+};
+
+/* The write-ahead log after a checkpoint, in frames (a page each). */
+typedef struct store_wal {
+    uint64_t frames; /* in the log */
+    uint64_t copied; /* of those, in the database now */
+    bool busy;       /* a reader or the writer kept it from finishing (not an error) */
+} store_wal;
+
 enum token_role { ROLE_INGEST, ROLE_SALES, ROLE_ADMIN };
 const char *token_role_name(enum token_role r);
 
@@ -152,9 +167,12 @@ typedef struct store_ops {
     /* Checkpoints: by default the store copies its write-ahead log into the
      * database now and then, inside a commit. A writer that calls
      * manual_checkpoints() leaves that to checkpoint(), which another
-     * connection can run on another thread, off the commit path. */
+     * connection can run on another thread, off the commit path (see
+     * checkpoint_start() below, which does both). checkpoint() fills `wal`
+     * when not NULL; it does not fail for want of a lock (wal->busy then),
+     * and a failed checkpoint does not fail the store. */
     int (*manual_checkpoints)(store *s);
-    int (*checkpoint)(store *s);
+    int (*checkpoint)(store *s, enum store_checkpoint mode, store_wal *wal);
 
     /* The webhook outbox. Rows go in with a decision's transaction and come
      * out, oldest first, once due; each attempt is recorded. */
@@ -181,6 +199,56 @@ struct store {
 /* Opens (creating when absent) a SQLite store at `path` and brings its
  * schema up to date. NULL with a message in `why` on failure. */
 store *sqlite_store_open(const char *path, char *why, size_t why_cap);
+
+/* ---- checkpoints off the commit path (checkpoint.c) ----------------------------------
+ *
+ * A checkpointer is a thread with a connection of its own that copies the
+ * writer's log into the database, so the writer's commits flush only their
+ * own frames. The writer tells it how long the log is after each commit (a
+ * hook on the writer's connection, run in the writer's thread); past
+ * `start` frames not yet copied it runs a PASSIVE checkpoint, and again at
+ * once while it falls behind. The log is bounded: past `limit` frames the
+ * writer, between two transactions, calls checkpoint_bound(), which has the
+ * thread RESTART the log and waits for it (the copy left is small when the
+ * thread keeps up), so the next commit writes the log from its beginning. A
+ * log file left longer by one big transaction is cut back to `limit` frames
+ * at the first commit after a restart. checkpoint_stop() empties the log
+ * (TRUNCATE) and joins the thread.
+ *
+ * Ownership: the checkpointer borrows the writer store, which must outlive
+ * it and keep to one thread; the stats can be read from any thread. */
+typedef struct checkpointer checkpointer;
+
+typedef struct checkpoint_options {
+    uint32_t start; /* frames not yet copied that start a PASSIVE checkpoint (0: 1000) */
+    uint32_t limit; /* frames in the log that make the writer wait for a RESTART (0: 8192) */
+} checkpoint_options;
+
+typedef struct checkpoint_stats {
+    uint64_t passive, restarts, busy; /* checkpoints run; those a lock kept from finishing */
+    uint64_t copied;                  /* frames copied into the database, all modes */
+    double passive_s, restart_s;      /* time spent in them */
+    uint64_t waits;                   /* times the writer waited for a restart */
+    double wait_s;                    /* and how long in all */
+    uint64_t frames;                  /* frames in the log after the writer's last commit */
+    uint64_t failures;                /* checkpoints that failed (reported on stderr) */
+} checkpoint_stats;
+
+/* Opens a second connection to `path` (the writer's file), turns off the
+ * writer's checkpoints inside commits, and starts the thread. NULL with a
+ * message in `why` when the store is not SQLite, or the connection or thread
+ * cannot be had; the writer is left as it was then. */
+checkpointer *checkpoint_start(store *writer, const char *path, const checkpoint_options *o, char *why,
+                               size_t why_cap);
+/* The writer's side, between transactions: returns at once while the log is
+ * under the limit; past it, waits until the thread has restarted the log
+ * (or failed to: a reader in the way, after the busy timeout). */
+void checkpoint_bound(checkpointer *c);
+/* A last TRUNCATE checkpoint, then joins the thread and closes its
+ * connection; the writer gets its automatic checkpoints back. NULL is fine.
+ * Call it from the writer's thread, or once the writer is idle. */
+void checkpoint_stop(checkpointer *c);
+checkpoint_stats checkpoint_get_stats(checkpointer *c);
 
 static inline const char *store_error(const store *s)
 {

@@ -119,6 +119,9 @@ request GET /metrics none
 expect_status 200 "metrics"
 expect_body 'baton_handoffs_total{gate="fast_track"} 1' "handoffs by gate"
 expect_body 'baton_events_duplicate_total 2' "duplicates counted (the replayed batch's two good messages)"
+expect_body '# TYPE baton_wal_checkpoints_total counter' "checkpoints off the commit path are counted"
+expect_body 'baton_wal_checkpoints_total{mode="passive"} ' "PASSIVE checkpoints, by mode"
+expect_body '# TYPE baton_wal_frames gauge' "the log's length"
 
 # Accounts from CSV, then a lead there; handoffs out as CSV.
 request POST /api/accounts sales "domain,industry,employees"
@@ -163,6 +166,8 @@ if [ "$(grep -o '"record":"handoff"' "$TMP/body" | wc -l)" -eq 1 ]; then ok; els
 
 kill -TERM "$pid"
 wait "$pid" && ok || bad "the server did not stop cleanly on SIGTERM"
+# the checkpointer's last TRUNCATE left the log empty
+if [ ! -s "$DB-wal" ]; then ok; else bad "the WAL holds $(wc -c < "$DB-wal") bytes after a clean stop"; fi
 
 # Event retention drops the raw log, never the state built from it.
 leads_before=$(sqlite3 "$DB" 'select count(*) from leads')

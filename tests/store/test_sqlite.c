@@ -797,7 +797,7 @@ static bool ra_lead(void *ctx, const void *blob, size_t len)
         /* another connection rewrites every lead and checkpoints while this
          * load reads: it must go on seeing the file as it was */
         ra_write_all(c->writer, (uint8_t)c->stage);
-        assert_int_equal(c->writer->ops->checkpoint(c->writer), STORE_OK);
+        assert_int_equal(c->writer->ops->checkpoint(c->writer, STORE_CHECKPOINT_PASSIVE, NULL), STORE_OK);
     }
     return true;
 }
