@@ -165,8 +165,8 @@ checkpointer *checkpoint_start(store *writer, const char *path, const checkpoint
         page = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     char pragma[80];
-    snprintf(pragma, sizeof pragma, "PRAGMA journal_size_limit = %lld",
-             (long long)(32 + (int64_t)c->limit * (page + 24)));
+    long long bytes = 32 + (long long)c->limit * (long long)(page + 24); /* header, frames */
+    snprintf(pragma, sizeof pragma, "PRAGMA journal_size_limit = %lld", bytes);
     if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(why, why_cap, "checkpoints: %s", sqlite3_errmsg(db));
         goto fail;
