@@ -717,38 +717,51 @@ static const char *scan_key(const char *p, const char *end, const trie *node, co
 /* The value at p; notes where it lies when `node` is a target, and looks
  * into it when it is an object and `node` has children. The byte after it,
  * or NULL when it is not valid. */
+/* Where the value [start, end) of a field the contract reads lies (a
+ * string's without its quotes); nothing for a node that is not a field. */
+static inline void note_found(scanner *s, const trie *node, uint8_t type, bool escaped, const char *start,
+                              const char *end)
+{
+    if (!node || node->target < 0) return;
+    found *f = &s->found[node->target];
+    bool quoted = type == JSMN_STRING;
+    f->type = type;
+    f->escaped = escaped;
+    f->start = (int32_t)(start + quoted - s->line);
+    f->end = (int32_t)(end - quoted - s->line);
+}
+
+/* The value at p, which is not past the end: its type, whether a string
+ * holds escapes, and where it ends; NULL when it is not valid. An object's
+ * members are looked up in `node`. A string that ends within 16 bytes takes
+ * one vector load. */
+static inline const char *scan_any(scanner *s, const char *p, const trie *node, uint8_t *type, bool *escaped)
+{
+    switch (*p) {
+    case '"':
+        *type = JSMN_STRING;
+#ifdef __SSE2__
+        if (s->end - p > 16) {
+            __m128i v;
+            int len = short_string(p + 1, &v);
+            if (len >= 0) return p + len + 2;
+        }
+#endif
+        return scan_string(p, s->end, escaped);
+    case '{': *type = JSMN_OBJECT; return scan_object(s, p, node && node->child_count ? node : NULL);
+    case '[': *type = JSMN_ARRAY; return scan_array(s, p);
+    default: *type = JSMN_PRIMITIVE; return scan_primitive(p, s->end);
+    }
+}
+
 static const char *scan_value(scanner *s, const char *p, const trie *node)
 {
     if (p >= s->end || ++s->tokens > INGEST_MAX_TOKENS) return NULL;
     const char *start = p;
     bool escaped = false;
     uint8_t type;
-    switch (*p) {
-    case '"':
-        p = scan_string(p, s->end, &escaped);
-        type = JSMN_STRING;
-        break;
-    case '{':
-        p = scan_object(s, p, node && node->child_count ? node : NULL);
-        type = JSMN_OBJECT;
-        break;
-    case '[':
-        p = scan_array(s, p);
-        type = JSMN_ARRAY;
-        break;
-    default:
-        p = scan_primitive(p, s->end);
-        type = JSMN_PRIMITIVE;
-        break;
-    }
-    if (p && node && node->target >= 0) {
-        found *f = &s->found[node->target];
-        bool quoted = type == JSMN_STRING;
-        f->type = type;
-        f->escaped = escaped;
-        f->start = (int32_t)(start + quoted - s->line);
-        f->end = (int32_t)(p - quoted - s->line);
-    }
+    p = scan_any(s, p, node, &type, &escaped);
+    if (p) note_found(s, node, type, escaped, start, p);
     return p;
 }
 
@@ -773,43 +786,9 @@ static const char *scan_object(scanner *s, const char *p, const trie *node)
         const char *start = p;
         bool escaped = false;
         uint8_t type;
-        switch (*p) {
-        case '"':
-            type = JSMN_STRING;
-#ifdef __SSE2__
-            if (end - p > 16) {
-                __m128i v;
-                int len = short_string(p + 1, &v);
-                if (len >= 0) {
-                    p += len + 2;
-                    break;
-                }
-            }
-#endif
-            p = scan_string(p, end, &escaped);
-            break;
-        case '{':
-            p = scan_object(s, p, child && child->child_count ? child : NULL);
-            type = JSMN_OBJECT;
-            break;
-        case '[':
-            p = scan_array(s, p);
-            type = JSMN_ARRAY;
-            break;
-        default:
-            p = scan_primitive(p, end);
-            type = JSMN_PRIMITIVE;
-            break;
-        }
+        p = scan_any(s, p, child, &type, &escaped);
         if (!p) return NULL;
-        if (child && child->target >= 0) {
-            found *f = &s->found[child->target];
-            bool quoted = type == JSMN_STRING;
-            f->type = type;
-            f->escaped = escaped;
-            f->start = (int32_t)(start + quoted - s->line);
-            f->end = (int32_t)(p - quoted - s->line);
-        }
+        note_found(s, child, type, escaped, start, p);
         p = scan_ws(p, end);
         if (p >= end) return NULL;
         if (*p == '}') return p + 1;
