@@ -1,9 +1,12 @@
 /* Helpers shared by the benchmark programs: a monotonic clock, sorting
- * samples, and nearest-rank quantiles. */
+ * samples, nearest-rank quantiles, and loading the contract. */
 #ifndef BATON_BENCH_H
 #define BATON_BENCH_H
 
+#include "contract/contract.h"
+
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 /* Seconds on the monotonic clock. */
@@ -33,6 +36,17 @@ static inline double bench_quantile(const double *sorted, size_t n, double q)
     if (rank < 1) rank = 1;
     if (rank > n) rank = n;
     return sorted[rank - 1];
+}
+
+/* Reads and compiles the contract; NULL after printing its errors. */
+static inline contract *bench_load_contract(const char *path)
+{
+    strbuf report;
+    strbuf_init(&report);
+    contract *c = contract_load(path, &report);
+    if (!c) fprintf(stderr, "%s", report.data ? report.data : "");
+    strbuf_free(&report);
+    return c;
 }
 
 #endif

@@ -326,17 +326,6 @@ static void report_engine(const engine *e)
     printf("state_bytes_per_lead: %.0f\n", s->leads ? (double)state / (double)s->leads : 0.0);
 }
 
-/* Reads and compiles the contract; NULL after printing its errors. */
-static contract *load_contract(const char *path)
-{
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = contract_load(path, &report);
-    if (!c) fprintf(stderr, "%s", report.data ? report.data : "");
-    strbuf_free(&report);
-    return c;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 3) return usage();
@@ -373,7 +362,7 @@ int main(int argc, char **argv)
     tally t = {0};
     size_t bytes = 0;
 
-    if (contract_path && !(c = load_contract(contract_path))) {
+    if (contract_path && !(c = bench_load_contract(contract_path))) {
         rc = EXIT_INVALID;
         goto done;
     }

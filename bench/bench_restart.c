@@ -103,17 +103,6 @@ static long long file_bytes(const char *path, const char *suffix)
     return stat(name, &st) == 0 ? (long long)st.st_size : 0;
 }
 
-/* Reads and compiles the contract; NULL after printing its errors. */
-static contract *load_contract(const char *path)
-{
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = contract_load(path, &report);
-    if (!c) fprintf(stderr, "%s", report.data ? report.data : "");
-    strbuf_free(&report);
-    return c;
-}
-
 /* ---- the synthetic stream ------------------------------------------------------ */
 
 static uint64_t mix(uint64_t x) /* splitmix64's finaliser: a hash of x */
@@ -760,7 +749,7 @@ int main(int argc, char **argv)
     bool building = strcmp(mode, "build") == 0;
     if (!contract_path || (!building && strcmp(mode, "load") != 0)) return usage();
     if (leads < 1 || leads > 50000000 || days < 15 || days > 3650 || runs < 1 || runs > MAX_RUNS) return usage();
-    contract *c = load_contract(contract_path);
+    contract *c = bench_load_contract(contract_path);
     if (!c) return EXIT_INVALID;
     int rc = building ? build(path, c, (uint32_t)leads, (int)days, (int)(event_days < days ? event_days : days), seed) : load(path, c, (int)runs, cold, rows_only);
     if (rc == EXIT_NOMEM) fputs("bench_restart: out of memory\n", stderr);

@@ -169,11 +169,7 @@ int main(int argc, char **argv)
         }
     }
 
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = contract_load(path, &report);
-    if (!c) fprintf(stderr, "%s", report.data ? report.data : "");
-    strbuf_free(&report);
+    contract *c = bench_load_contract(path);
     if (!c) return EXIT_INVALID;
     int s = contract_find_signal(c, signal);
     size_t slot = 0;

@@ -81,13 +81,8 @@ int main(int argc, char **argv)
         }
     }
     time_parse("2026-01-05", 10, &g.o.start);
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = contract_load(path, &report);
-    if (!c) {
-        fprintf(stderr, "%s", report.data);
-        return 1;
-    }
+    contract *c = bench_load_contract(path);
+    if (!c) return 1;
     g.d = decoder_new(c);
     strbuf_init(&g.line);
     features_source src = {.ctx = &g, .rewind = sim_rewind, .next = sim_event};
@@ -136,7 +131,6 @@ int main(int argc, char **argv)
     score_model_free(base);
     score_data_free(all);
     strbuf_free(&err);
-    strbuf_free(&report);
     strbuf_free(&g.line);
     sim_free(g.s);
     decoder_free(g.d);
