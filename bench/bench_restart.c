@@ -528,21 +528,6 @@ static bool tl_seen(void *ctx, const char *id, time_ms at)
     return t->e ? engine_import_seen(t->e, id, at) : true;
 }
 
-static void refused_again(void *ctx, uint64_t line, const char *why)
-{
-    (void)ctx, (void)line, (void)why; /* reported when the upload was made */
-}
-
-/* As http/commit.c's load_reps(). */
-static bool load_reps(void *ctx, const char *csv, size_t len)
-{
-    FILE *in = fmemopen((void *)csv, len, "r");
-    if (!in) return false;
-    route_load_reps(ctx, in, refused_again, NULL);
-    fclose(in);
-    return true;
-}
-
 typedef struct run {
     double open_s, setup_s, load_s, total_s, cpu_s, phase_s[PH_COUNT];
     uint64_t rows[PH_COUNT];
@@ -587,7 +572,7 @@ static int restart(const char *path, const contract *c, bool import, run *out)
         if (st->ops->get_meta(st, "next_handoff", next, sizeof next) == STORE_OK)
             eo.first_handoff = strtoull(next, NULL, 10);
         if (!(r = route_new(&contract_about(c)->calendar))) goto nomem;
-        int src = st->ops->each_reps_csv(st, load_reps, r);
+        int src = st->ops->each_reps_csv(st, route_reload_reps, r);
         if (src == STORE_OK) src = st->ops->get_router_state(st, &state);
         if (src == STORE_OK && !route_import(r, state.data, state.len, NULL)) src = STORE_ERROR;
         if (src == STORE_ERROR) goto failed;

@@ -205,20 +205,6 @@ static bool load_seen(void *ctx, const char *message_id, time_ms at)
     return engine_import_seen(ctx, message_id, at);
 }
 
-static void refused_again(void *ctx, uint64_t line, const char *why)
-{
-    (void)ctx, (void)line, (void)why; /* reported when the upload was made */
-}
-
-static bool load_reps(void *ctx, const char *csv, size_t len)
-{
-    FILE *in = fmemopen((void *)csv, len, "r");
-    if (!in) return false;
-    route_load_reps(ctx, in, refused_again, NULL);
-    fclose(in);
-    return true;
-}
-
 /* The reps and their rotation as the store holds them; NULL when the store
  * cannot be read or memory runs out. */
 static router *router_from_store(server *s)
@@ -226,7 +212,7 @@ static router *router_from_store(server *s)
     router *r = route_new(&contract_about(s->contract)->calendar);
     strbuf state;
     strbuf_init(&state);
-    int rc = r ? s->store->ops->each_reps_csv(s->store, load_reps, r) : STORE_ERROR;
+    int rc = r ? s->store->ops->each_reps_csv(s->store, route_reload_reps, r) : STORE_ERROR;
     if (rc == STORE_OK) rc = s->store->ops->get_router_state(s->store, &state);
     if (rc == STORE_OK && !route_import(r, state.data, state.len, NULL)) rc = STORE_ERROR;
     strbuf_free(&state);

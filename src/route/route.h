@@ -61,6 +61,11 @@ bool route_set_rep(router *r, const rep_fields *f, char *why, size_t why_size);
  * id, team or capacity is reported as line 1 and nothing is read. Returns the
  * reps set. */
 size_t route_load_reps(router *r, FILE *in, void (*refused)(void *ctx, uint64_t line, const char *why), void *ctx);
+/* An upload the store kept, read again into `r` (a router *; the signature
+ * is the store's each_reps_csv callback). Its bad rows were reported when it
+ * was uploaded and are skipped in silence. False only when the bytes cannot
+ * be opened as a stream. */
+bool route_reload_reps(void *r, const char *csv, size_t len);
 
 size_t route_rep_count(const router *r);
 /* A rep as JSON: its settings and its counters (open, assigned, owed). */
