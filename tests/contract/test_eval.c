@@ -34,11 +34,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    strbuf out;
-    strbuf_init(&out);
-    f->c = parse_string("eval.yaml", yaml, &out);
-    if (!f->c) fail_msg("fixture contract has errors:\n%s", out.data);
-    strbuf_free(&out);
+    f->c = must_parse("eval.yaml", yaml);
     *state = f;
     return 0;
 }

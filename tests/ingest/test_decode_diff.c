@@ -374,20 +374,12 @@ static void check_contract(contract *c, unsigned count)
 static void test_live_decoder_matches_the_reference(void **state)
 {
     (void)state;
-    strbuf errs;
-    strbuf_init(&errs);
-    contract *c = parse_string("diff.yaml", yaml, &errs);
-    if (!c) fail_msg("%s", errs.data);
+    contract *c = must_parse("diff.yaml", yaml);
     check_contract(c, 20000);
     contract_free(c);
-    size_t len;
-    char *text = read_fixture("contracts/example.yaml", &len);
-    c = parse_string("example.yaml", text, &errs);
-    if (!c) fail_msg("%s", errs.data);
+    c = must_load("contracts/example.yaml");
     check_contract(c, 20000);
     contract_free(c);
-    free(text);
-    strbuf_free(&errs);
 }
 
 int main(void)

@@ -22,25 +22,13 @@
  *   fay  demo    Tue 20 Oct 10:00 needs context, still waiting (242h at as-of)
  *   gus  demo    Wed 28 Oct 10:00 touch 10:30; pending (due Wed 11 Nov 17:00)
  * September: jon (touch 1h, meeting next day) and kim (rejected not_icp). */
-#include "../harness.h"
+#include "review.h"
 #include "engine/engine.h"
 #include "report/report.h"
 
 #include <jansson.h>
 
 #define H MS_PER_HOUR
-
-static contract *load(const char *rel)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", source_dir(), rel);
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = contract_load(path, &report);
-    if (!c) fail_msg("%s", report.data);
-    strbuf_free(&report);
-    return c;
-}
 
 /* The contract of the report tests without its holiday. */
 static contract *load_without_holiday(void)
@@ -49,11 +37,7 @@ static contract *load_without_holiday(void)
     char *h = strstr(text, "holidays: [2026-10-12]");
     assert_non_null(h);
     memcpy(h, "holidays: [          ]", strlen("holidays: [2026-10-12]"));
-    strbuf errs;
-    strbuf_init(&errs);
-    contract *c = parse_string("no-holiday.yaml", text, &errs);
-    if (!c) fail_msg("%s", errs.data);
-    strbuf_free(&errs);
+    contract *c = must_parse("no-holiday.yaml", text);
     free(text);
     return c;
 }
@@ -90,47 +74,10 @@ static report_data *replay(const contract *c, const char *rel)
     return data;
 }
 
-static time_ms at(const char *iso)
-{
-    time_ms t;
-    assert_true(time_parse(iso, strlen(iso), &t));
-    return t;
-}
-
-static report_review *review_month(const report_data *d, const contract *c, const char *month, time_ms as_of,
-                                   double target)
-{
-    report_options opt = {.as_of = as_of, .meeting_target = target};
-    if (month) {
-        assert_true(report_parse_month(month, &opt.from_day, &opt.to_day));
-        opt.month = true;
-    }
-    char why[128];
-    report_review *r = report_review_new(d, c, &opt, why, sizeof why);
-    if (!r) fail_msg("%s", why);
-    return r;
-}
-
-static const report_group *group(const report_review *r, enum report_dim dim, const char *key)
-{
-    for (size_t i = 0; i < r->group_count[dim]; i++)
-        if (strcmp(r->groups[dim][i].key, key) == 0) return &r->groups[dim][i];
-    fail_msg("no %s group '%s'", report_dim_name(dim), key);
-    return NULL;
-}
-
-static int reason(const report_review *r, const char *code)
-{
-    for (size_t i = 0; i < r->reason_count; i++)
-        if (strcmp(r->reasons[i], code) == 0) return (int)i;
-    fail_msg("no reason %s", code);
-    return -1;
-}
-
 /* R7, R11, R12: every figure of October, by hand. */
 static void test_figures_october(void **state)
 {
-    contract *c = load("tests/data/report/contract.yaml");
+    contract *c = must_load("tests/data/report/contract.yaml");
     report_data *d = replay(c, "tests/data/report/figures.jsonl");
     report_review *r = review_month(d, c, NULL, 0, 0); /* the month of the last event */
     assert_string_equal(r->label, "2026-10");
@@ -192,7 +139,7 @@ static void test_figures_october(void **state)
 /* Month over month: September, and the trend. */
 static void test_previous_month_and_trend(void **state)
 {
-    contract *c = load("tests/data/report/contract.yaml");
+    contract *c = must_load("tests/data/report/contract.yaml");
     report_data *d = replay(c, "tests/data/report/figures.jsonl");
     report_review *r = review_month(d, c, "2026-10", 0, 0);
     const report_figures *p = &r->prev;
@@ -234,7 +181,7 @@ static void test_meeting_deadline_across_holiday(void **state)
  * of the tenth business day; what happens after "as of" is not known yet. */
 static void test_pending_until_the_deadline(void **state)
 {
-    contract *c = load("tests/data/report/contract.yaml");
+    contract *c = must_load("tests/data/report/contract.yaml");
     report_data *d = replay(c, "tests/data/report/figures.jsonl");
     report_review *r = review_month(d, c, "2026-10", at("2026-11-11T16:59:00Z"), 0);
     assert_int_equal(r->cur.pending, 1); /* gus, due at 17:00 */
@@ -260,7 +207,7 @@ static void test_pending_until_the_deadline(void **state)
 /* R7: the four causes, with a 50% target the October rate (33%) is low. */
 static void test_diagnosis(void **state)
 {
-    contract *c = load("tests/data/report/contract.yaml");
+    contract *c = must_load("tests/data/report/contract.yaml");
     report_data *d = replay(c, "tests/data/report/figures.jsonl");
     report_review *r = review_month(d, c, "2026-10", 0, 0.5);
     const report_diagnosis *g = &r->diagnosis;
@@ -291,7 +238,7 @@ static void test_diagnosis(void **state)
  * suggestion names the field and the threshold. */
 static void test_suggestion_names_the_attribute(void **state)
 {
-    contract *c = load("tests/data/report/contract.yaml");
+    contract *c = must_load("tests/data/report/contract.yaml");
     report_data *d = replay(c, "tests/data/report/suggest.jsonl");
     report_review *r = review_month(d, c, "2026-11", 0, 0);
     assert_int_equal(r->cur.handoffs, 12);
@@ -319,8 +266,8 @@ static void test_suggestion_names_the_attribute(void **state)
 /* The what-if: B requires 200 people and adds a pricing gate ahead of demo. */
 static void test_diff_known_changes(void **state)
 {
-    contract *a = load("tests/data/report/contract.yaml");
-    contract *b = load("tests/data/report/contract-b.yaml");
+    contract *a = must_load("tests/data/report/contract.yaml");
+    contract *b = must_load("tests/data/report/contract-b.yaml");
     report_data *da = replay(a, "tests/data/report/suggest.jsonl");
     report_data *db = replay(b, "tests/data/report/suggest.jsonl");
     report_diff *d = report_diff_new(da, a, db, b);
@@ -385,7 +332,7 @@ static void test_diff_known_changes(void **state)
 /* A store fills the same records: two contract versions, one handoff each. */
 static void test_data_from_a_store(void **state)
 {
-    contract *c = load("tests/data/report/contract.yaml");
+    contract *c = must_load("tests/data/report/contract.yaml");
     report_data *d = report_data_new();
     report_field size = {.name = "account.employees", .numeric = true, .num = 300};
     report_handoff h = {.number = 7, .lead = "zoe", .gate = "demo", .version = 2, .owner = "ae",
@@ -416,7 +363,7 @@ static void test_data_from_a_store(void **state)
 /* Every format renders the same review; JSON parses, HTML stands alone. */
 static void test_formats(void **state)
 {
-    contract *c = load("tests/data/report/contract.yaml");
+    contract *c = must_load("tests/data/report/contract.yaml");
     report_data *d = replay(c, "tests/data/report/figures.jsonl");
     report_review *r = review_month(d, c, "2026-10", 0, 0.5);
     strbuf out;

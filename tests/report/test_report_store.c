@@ -6,7 +6,8 @@
  *   2. a hand-built store: outcomes tied to the handoff current at their
  *      time, an alias, a code only an older contract had, a release known
  *      only from the timeline, a breach row that changes nothing. */
-#include "../harness.h"
+#include "../store_fixture.h"
+#include "review.h"
 #include "engine/engine.h"
 #include "report/report.h"
 #include "store/store.h"
@@ -15,61 +16,6 @@
 #include <unistd.h>
 
 #define H MS_PER_HOUR
-
-typedef struct fixture {
-    char dir[64], path[128];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/baton-rstore-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/baton.db", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
-        char p[160];
-        snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static contract *load(const char *rel)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", source_dir(), rel);
-    strbuf report;
-    strbuf_init(&report);
-    contract *c = contract_load(path, &report);
-    if (!c) fail_msg("%s", report.data);
-    strbuf_free(&report);
-    return c;
-}
-
-static time_ms at(const char *iso)
-{
-    time_ms t;
-    assert_true(time_parse(iso, strlen(iso), &t));
-    return t;
-}
-
-static store *open_store(const fixture *f)
-{
-    char why[256] = "";
-    store *s = sqlite_store_open(f->path, why, sizeof why);
-    if (!s) fail_msg("open: %s", why);
-    return s;
-}
 
 /* ---- a recorder as the server's (http/commit.c), without the webhooks -------------- */
 
@@ -216,31 +162,12 @@ static void record(store *s, const contract *c, const char *rel, report_data *re
     free(text);
 }
 
-static report_review *review_month(const report_data *d, const contract *c, const char *month)
-{
-    report_options opt = {0};
-    assert_true(report_parse_month(month, &opt.from_day, &opt.to_day));
-    opt.month = true;
-    char why[128];
-    report_review *r = report_review_new(d, c, &opt, why, sizeof why);
-    if (!r) fail_msg("%s", why);
-    return r;
-}
-
-static int reason(const report_review *r, const char *code)
-{
-    for (size_t i = 0; i < r->reason_count; i++)
-        if (strcmp(r->reasons[i], code) == 0) return (int)i;
-    fail_msg("no reason %s", code);
-    return -1;
-}
-
 /* 1. The October fixture: from the store as from the replay. */
 static void test_store_matches_replay(void **state)
 {
     fixture *f = *state;
-    contract *c = load("tests/data/report/contract.yaml");
-    store *s = open_store(f);
+    contract *c = must_load("tests/data/report/contract.yaml");
+    store *s = open_ok(f);
     report_data *replayed = report_data_new(), *stored = report_data_new();
     record(s, c, "tests/data/report/figures.jsonl", replayed);
     char why[256];
@@ -253,7 +180,7 @@ static void test_store_matches_replay(void **state)
     assert_int_equal(report_data_outcome_count(stored), report_data_outcome_count(replayed));
     assert_true(report_data_latest(stored) == at("2026-10-30T12:00:00Z"));
 
-    report_review *a = review_month(replayed, c, "2026-10"), *b = review_month(stored, c, "2026-10");
+    report_review *a = review_month(replayed, c, "2026-10", 0, 0), *b = review_month(stored, c, "2026-10", 0, 0);
     const report_figures *fig = &b->cur; /* test_report.c's hand-worked October */
     assert_int_equal(fig->handoffs, 8);
     assert_int_equal(fig->accepted, 1);
@@ -365,8 +292,8 @@ static void build_zoe(store *s)
 static void test_store_ties_outcomes(void **state)
 {
     fixture *f = *state;
-    contract *c = load("tests/data/report/contract.yaml");
-    store *s = open_store(f);
+    contract *c = must_load("tests/data/report/contract.yaml");
+    store *s = open_ok(f);
     build_zoe(s);
 
     report_data *d = report_data_new();
@@ -402,7 +329,7 @@ static void test_store_ties_outcomes(void **state)
         if (o->kind == OUTCOME_WON) assert_true(o->amount == 1200);
     }
 
-    report_review *r = review_month(d, c, "2026-10");
+    report_review *r = review_month(d, c, "2026-10", 0, 0);
     assert_int_equal(r->cur.handoffs, 2);
     assert_int_equal(r->cur.rejected, 1);
     assert_int_equal(r->cur.by_reason[reason(r, "too_early")], 1); /* the older version's code, after the contract's */
@@ -427,8 +354,8 @@ static void test_store_ties_outcomes(void **state)
 static void test_store_out_of_memory(void **state)
 {
     fixture *f = *state;
-    contract *c = load("tests/data/report/contract.yaml");
-    store *s = open_store(f);
+    contract *c = must_load("tests/data/report/contract.yaml");
+    store *s = open_ok(f);
     build_zoe(s);
     size_t failures = 0;
     for (size_t n = 1;; n++) {
@@ -454,8 +381,8 @@ static void test_store_out_of_memory(void **state)
 static void test_store_bad_packet(void **state)
 {
     fixture *f = *state;
-    contract *c = load("tests/data/report/contract.yaml");
-    store *s = open_store(f);
+    contract *c = must_load("tests/data/report/contract.yaml");
+    store *s = open_ok(f);
     assert_int_equal(s->ops->begin(s), STORE_OK);
     put_handoff(s, 1, "demo", 3, "2026-10-05T10:00:00Z", "{\"id\":1,\"lead\":\"zoe\"}");
     assert_int_equal(s->ops->commit(s), STORE_OK);

@@ -50,11 +50,7 @@ static fixture *fixture_new(const char *owner, const char *hours, const char *ca
     fixture *f = calloc(1, sizeof *f);
     char yaml[4096];
     snprintf(yaml, sizeof yaml, contract_yaml, owner, hours, catch_up, credit);
-    strbuf out;
-    strbuf_init(&out);
-    f->c = parse_string("route.yaml", yaml, &out);
-    if (!f->c) fail_msg("fixture contract has errors:\n%s", out.data);
-    strbuf_free(&out);
+    f->c = must_parse("route.yaml", yaml);
     f->r = route_new(&contract_about(f->c)->calendar);
     assert_non_null(f->r);
     f->env.fields = f->fields;

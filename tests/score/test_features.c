@@ -9,18 +9,6 @@
 
 #define CONTRACT "tests/score/score.yaml"
 
-static contract *load(void)
-{
-    char *text = read_fixture(CONTRACT, NULL);
-    strbuf errs;
-    strbuf_init(&errs);
-    contract *c = parse_string(CONTRACT, text, &errs);
-    if (!c) fail_msg("%s:\n%s", CONTRACT, errs.data);
-    strbuf_free(&errs);
-    free(text);
-    return c;
-}
-
 static time_ms at(const char *iso)
 {
     time_ms t;
@@ -104,7 +92,7 @@ static const char *const ana_history[] = {
 static void test_features_count_only_the_past(void **state)
 {
     (void)state;
-    contract *c = load();
+    contract *c = must_load(CONTRACT);
     engine *e = engine_new(c, NULL);
     decoder *d = decoder_new(c);
     char buf[1024];
@@ -207,7 +195,7 @@ static const char *const busy_future[] = {
 static void test_rows_never_see_the_cut_off_or_after(void **state)
 {
     (void)state;
-    contract *c = load();
+    contract *c = must_load(CONTRACT);
     features_summary qs, bs;
     score_data *quiet = collect(c, quiet_future, ARRAY_LEN(quiet_future), &qs);
     score_data *busy = collect(c, busy_future, ARRAY_LEN(busy_future), &bs);
@@ -288,7 +276,7 @@ static int sim_event(void *ctx, event *ev)
 static void test_simulated_drivers_come_out_on_top(void **state)
 {
     (void)state;
-    contract *c = load();
+    contract *c = must_load(CONTRACT);
     simulated g = {.o = {.seed = 11, .accounts = 2000, .days = 300, .rate = 2000}, .d = decoder_new(c)};
     assert_true(time_parse("2026-01-05", 10, &g.o.start));
     strbuf_init(&g.line);

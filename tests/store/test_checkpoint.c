@@ -1,7 +1,7 @@
 /* Checkpoints off the commit path (store/checkpoint.c): the log stays bounded
  * under sustained writes, is emptied at stop, and a kill -9 in the middle
  * loses nothing that was committed. */
-#include "../harness.h"
+#include "../store_fixture.h"
 #include "store/internal.h"
 
 #include <sched.h>
@@ -17,43 +17,6 @@
 #define LIMIT 256
 #define FRAME (4096 + 24)         /* a page and its frame header */
 
-typedef struct fixture {
-    char dir[64];
-    char path[128], wal[140];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/baton-ckpt-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/baton.db", f->dir);
-    snprintf(f->wal, sizeof f->wal, "%s-wal", f->path);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
-        char p[160];
-        snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static store *open_ok(const fixture *f)
-{
-    char why[256] = "";
-    store *s = sqlite_store_open(f->path, why, sizeof why);
-    if (!s) fail_msg("open: %s", why);
-    return s;
-}
 
 static int64_t file_size(const char *path)
 {
@@ -115,6 +78,8 @@ static void wait_for_passive(checkpointer *c)
 static void test_log_stays_bounded(void **state)
 {
     fixture *f = *state;
+    char wal[160]; /* the write-ahead log */
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
     store *s = open_ok(f);
     char why[256] = "";
     checkpoint_options o = {.start = START, .limit = LIMIT};
@@ -133,7 +98,7 @@ static void test_log_stays_bounded(void **state)
         if (after > longest) longest = after;
         if (g == 0) wait_for_passive(c); /* the first group alone passes START */
         checkpoint_bound(c);
-        int64_t size = file_size(f->wal);
+        int64_t size = file_size(wal);
         if (size > biggest_file) biggest_file = size;
     }
     checkpoint_stats st = checkpoint_get_stats(c);
@@ -148,7 +113,7 @@ static void test_log_stays_bounded(void **state)
     assert_true(st.copied > 0);
 
     checkpoint_stop(c);
-    assert_int_equal(file_size(f->wal), 0); /* TRUNCATE at stop */
+    assert_int_equal(file_size(wal), 0); /* TRUNCATE at stop */
     /* the writer checkpoints inside commits again, and still writes */
     write_group(s, 300, 20);
     store_close(s);

@@ -1,5 +1,5 @@
 /* The SQLite store: schema and migrations, durability, filters, sticky failure. */
-#include "../harness.h"
+#include "../store_fixture.h"
 #include "store/internal.h"
 
 #include <signal.h>
@@ -10,44 +10,7 @@
 
 #define T0 INT64_C(1782864000000) /* 2026-07-01T00:00:00Z */
 
-/* ---- fixture: a fresh directory under /tmp per test ------------------------------ */
-
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/baton-store-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    snprintf(f->path, sizeof f->path, "%s/baton.db", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
-        char p[160];
-        snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static store *open_ok(const fixture *f)
-{
-    char why[256] = "";
-    store *s = sqlite_store_open(f->path, why, sizeof why);
-    if (!s) fail_msg("open: %s", why);
-    return s;
-}
+/* ---- fixture: a fresh directory under /tmp per test (store_fixture.h) ------------ */
 
 /* ---- reading the file behind the store's back ------------------------------------ */
 
