@@ -169,11 +169,9 @@ static void count_handoff(void *ctx, const handoff *h)
 static NOINLINE enum apply_result pass_core(engine *e, const event *events, size_t count, tally *t)
 {
     engine_sink sink = {.ctx = t, .handoff = count_handoff};
-    for (size_t i = 0; i < count; i++) {
-        t->events++;
-        if (engine_apply(e, &events[i], &sink) == APPLY_NOMEM) return APPLY_NOMEM;
-    }
-    return APPLY_OK;
+    size_t done = engine_apply_batch(e, events, count, &sink, NULL);
+    t->events += done;
+    return done < count ? APPLY_NOMEM : APPLY_OK;
 }
 
 /* The replay sink: each handoff as one JSON line, as baton replay prints it. */
@@ -203,7 +201,8 @@ static NOINLINE int pass_replay(const contract *c, const char *path, engine **ou
     strbuf_init(&o.line);
     decoder *d = decoder_new(c);
     engine *e = engine_new(c, NULL);
-    if (!d || !e) {
+    event_batch batch;
+    if (!event_batch_init(&batch, contract_field_count(c)) || !d || !e) {
         rc = EXIT_NOMEM;
         goto done;
     }
@@ -220,25 +219,27 @@ static NOINLINE int pass_replay(const contract *c, const char *path, engine **ou
     size_t len;
     uint64_t line_no;
     bool too_long;
-    while ((text = line_reader_next(lr, &len, &line_no, &too_long))) {
-        if (len == 0 || strspn(text, " \t") == len) continue;
-        t->events++;
-        event ev;
-        decode_error err;
-        if (too_long || !decoder_decode(d, text, len, &ev, &err)) {
-            t->refused++;
-            continue;
-        }
-        if (engine_apply(e, &ev, &sink) == APPLY_NOMEM) {
+    for (;;) {
+        /* as baton replay does: the batch is applied before a read moves its lines */
+        bool flush = batch.count && (event_batch_full(&batch) || !line_reader_buffered(lr));
+        if (flush && engine_apply_batch(e, batch.events, batch.count, &sink, NULL) < batch.count) {
             rc = EXIT_NOMEM;
             goto done;
         }
+        if (flush) batch.count = 0;
+        if (!(text = line_reader_next(lr, &len, &line_no, &too_long))) break;
+        if (len == 0 || strspn(text, " \t") == len) continue;
+        t->events++;
+        decode_error err;
+        if (too_long || !event_batch_decode(&batch, d, text, len, &err)) t->refused++;
     }
+    if (engine_apply_batch(e, batch.events, batch.count, &sink, NULL) < batch.count) rc = EXIT_NOMEM;
     if (line_reader_error(lr)) rc = EXIT_IO;
 done:
     line_reader_free(lr);
     if (in) fclose(in);
     strbuf_free(&o.line);
+    event_batch_free(&batch);
     decoder_free(d);
     if (rc == EXIT_OK) *out = e;
     else engine_free(e);

@@ -32,6 +32,7 @@ typedef struct replay {
     int code;
     reorder *held;   /* with --lateness: lines waiting for their turn */
     char *scratch;   /* a copy to decode while the original waits */
+    event_batch batch; /* without --lateness: lines decoded, waiting to be applied together */
 } replay;
 
 static void on_handoff(void *ctx, const handoff *h)
@@ -139,6 +140,33 @@ static bool apply(replay *r, const event *ev, const engine_sink *sink)
     return true;
 }
 
+/* Applies the events decoded ahead; false when memory ran out. */
+static bool apply_batch(replay *r, const engine_sink *sink)
+{
+    size_t n = r->batch.count;
+    r->batch.count = 0;
+    if (engine_apply_batch(r->e, r->batch.events, n, sink, NULL) == n) return true;
+    fprintf(stderr, "baton replay: out of memory\n");
+    r->code = EXIT_INTERNAL;
+    return false;
+}
+
+static void refuse_line(replay *r, const char *name, uint64_t line_no, const decode_error *err)
+{
+    fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, err->offset + 1, err->what);
+    count_rejection(r, err->what);
+}
+
+/* Decodes one line into the batch, applied when full; a refused line is
+ * reported and counted. */
+static bool batch_line(replay *r, char *text, size_t len, const char *name, uint64_t line_no,
+                       const engine_sink *sink)
+{
+    decode_error err;
+    if (!event_batch_decode(&r->batch, r->d, text, len, &err)) refuse_line(r, name, line_no, &err);
+    return !event_batch_full(&r->batch) || apply_batch(r, sink);
+}
+
 /* Decodes and applies one line; a refused line is reported and counted. */
 static bool apply_line(replay *r, char *text, size_t len, const char *name, uint64_t line_no,
                        const engine_sink *sink)
@@ -146,8 +174,7 @@ static bool apply_line(replay *r, char *text, size_t len, const char *name, uint
     event ev;
     decode_error err;
     if (!decoder_decode(r->d, text, len, &ev, &err)) {
-        fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, err.offset + 1, err.what);
-        count_rejection(r, err.what);
+        refuse_line(r, name, line_no, &err);
         return true;
     }
     return apply(r, &ev, sink);
@@ -162,8 +189,7 @@ static bool hold_line(replay *r, char *text, size_t len, const char *name, uint6
     event ev;
     decode_error err;
     if (!decoder_decode(r->d, r->scratch, len, &ev, &err)) {
-        fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, err.offset + 1, err.what);
-        count_rejection(r, err.what);
+        refuse_line(r, name, line_no, &err);
         return true;
     }
     if (!reorder_push(r->held, ev.timestamp, text, len, line_no)) {
@@ -196,7 +222,13 @@ static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sin
     uint64_t line_no;
     bool too_long;
     bool ok = true;
-    while ((text = line_reader_next(lr, &len, &line_no, &too_long))) {
+    for (;;) {
+        /* the batch's events point into lines the next read would move */
+        if (r->batch.count && !line_reader_buffered(lr) && !apply_batch(r, sink)) {
+            ok = false;
+            break;
+        }
+        if (!(text = line_reader_next(lr, &len, &line_no, &too_long))) break;
         r->bytes_done += len + 1;
         if (too_long) {
             fprintf(stderr, "%s:%llu: event longer than %u bytes; skipped\n", name, (unsigned long long)line_no,
@@ -208,10 +240,11 @@ static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sin
         if (len == 0 || strspn(text, " \t") == len) continue;
         r->read++;
         if (r->held) ok = hold_line(r, text, len, name, line_no, sink) && release_due(r, false, name, sink);
-        else ok = apply_line(r, text, len, name, line_no, sink);
+        else ok = batch_line(r, text, len, name, line_no, sink);
         if (!ok) break;
         if ((r->read & 0xFFFFF) == 0) show_progress(r, false);
     }
+    if (ok && r->batch.count) ok = apply_batch(r, sink);
     if (ok && r->held) ok = release_due(r, true, name, sink);
     if (line_reader_error(lr)) {
         fprintf(stderr, "%s: read error\n", name);
@@ -382,7 +415,8 @@ int cmd_replay(int argc, char **argv)
         r.held = reorder_new(lateness);
         r.scratch = mem_alloc(INGEST_MAX_EVENT_BYTES + 1);
     }
-    if (!r.e || !r.d || (lateness > 0 && (!r.held || !r.scratch))) {
+    if (!r.e || !r.d || (lateness > 0 && (!r.held || !r.scratch)) ||
+        !event_batch_init(&r.batch, contract_field_count(c))) {
         fprintf(stderr, "baton replay: out of memory\n");
         code = EXIT_INTERNAL;
         goto done;
@@ -422,6 +456,7 @@ done:
     strbuf_free(&r.line);
     reorder_free(r.held);
     mem_free(r.scratch);
+    event_batch_free(&r.batch);
     decoder_free(r.d);
     engine_free(r.e);
     route_free(opt.router);

@@ -494,16 +494,32 @@ static void evaluate_gates(engine *e, const engine_sink *sink, lead *l, const ac
     l->account_version = a ? a->version : 0;
 }
 
-enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink)
+/* An event's two hashes: its messageId's (0 without one), which the dedupe
+ * table files it under, and the hash of its lead's key in the lead map. */
+typedef struct event_hashes {
+    uint64_t id, key;
+} event_hashes;
+
+static event_hashes hash_event(const event *ev)
+{
+    str key = lead_key(ev);
+    return (event_hashes){
+        .id = ev->message_id.len ? dedupe_hash(ev->message_id.s, ev->message_id.len) : 0,
+        .key = strmap_hash(key.s, key.len),
+    };
+}
+
+/* Starts the two look-ups every event makes, each likely a cache miss. */
+static void prefetch_slots(const engine *e, event_hashes h)
+{
+    if (h.id) dedupe_prefetch(&e->seen, h.id);
+    strmap_prefetch(e->lead_ids, h.key);
+}
+
+static enum apply_result apply_hashed(engine *e, const event *ev, const engine_sink *sink, event_hashes h)
 {
     const contract *c = e->c;
-    /* The two look-ups every event makes, the dedupe table's and the lead's,
-     * each likely a cache miss: both are started before either is needed. */
-    uint64_t id_hash = ev->message_id.len ? dedupe_hash(ev->message_id.s, ev->message_id.len) : 0;
-    str key = lead_key(ev);
-    uint64_t key_hash = strmap_hash(key.s, key.len);
-    if (id_hash) dedupe_prefetch(&e->seen, id_hash);
-    strmap_prefetch(e->lead_ids, key_hash);
+    uint64_t id_hash = h.id, key_hash = h.key;
     if (id_hash) {
         bool nomem;
         if (dedupe_seen(&e->seen, id_hash, ev->timestamp, &nomem)) {
@@ -575,6 +591,89 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
     bool settled = l->settled && l->account_version == version_before;
     if (eligible(l)) evaluate_gates(e, sink, l, a, ev, &env, settled, hits);
     return e->clock_nomem ? APPLY_NOMEM : APPLY_OK; /* a clock that could not start */
+}
+
+enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink)
+{
+    event_hashes h = hash_event(ev);
+    prefetch_slots(e, h);
+    return apply_hashed(e, ev, sink, h);
+}
+
+/* ---- many events, their look-ups started ahead --------------------------------
+ *
+ * An event's state is a chain of dependent loads: the dedupe and map slots,
+ * then the map entry (which holds the lead's number), the lead, then its
+ * hits and its account, then the account's hits. One event alone waits for
+ * each in turn. engine_apply_batch() walks the chain for the events ahead
+ * of the one it applies, one link per event per step, so when an event's
+ * turn comes its state is in the cache. What the walk reads are hints:
+ * the event ahead may find its lead changed, merged or not yet made by the
+ * events before it, which costs only a wasted prefetch. */
+
+#define AHEAD_STEP 3           /* events between two links of the chain */
+#define AHEAD (4 * AHEAD_STEP) /* the first link starts this many events ahead */
+#define AHEAD_RING 16          /* hashes kept, of the events from the one applied on */
+_Static_assert(AHEAD < AHEAD_RING && (AHEAD_RING & (AHEAD_RING - 1)) == 0, "the ring holds the walk");
+
+/* The event's own bytes, which its hashes and fields are read from: the
+ * caller's, and not always in the cache (a replay's events decoded ahead). */
+static void prefetch_event(const engine *e, const event *ev)
+{
+    str key = lead_key(ev);
+    __builtin_prefetch(ev->message_id.s);
+    __builtin_prefetch(key.s);
+    prefetch_bytes(ev->fields, e->field_count * sizeof *ev->fields);
+}
+
+static void prefetch_lead(engine *e, event_hashes h)
+{
+    uint32_t index;
+    if (strmap_value_hint(e->lead_ids, h.key, &index) && index < e->lead_count)
+        prefetch_bytes(lead_at(e, index), sizeof(lead));
+}
+
+static void prefetch_lead_state(engine *e, event_hashes h)
+{
+    uint32_t index;
+    if (!strmap_value_hint(e->lead_ids, h.key, &index) || index >= e->lead_count) return;
+    const lead *l = lead_at(e, index);
+    if (l->history) prefetch_bytes(l->history->hits, sizeof l->history->hits);
+    if (l->fields) __builtin_prefetch(l->fields);
+    if (l->account != NO_ACCOUNT && l->account < e->account_count) __builtin_prefetch(&e->accounts[l->account]);
+}
+
+static void prefetch_account_state(engine *e, event_hashes h)
+{
+    uint32_t index;
+    if (!strmap_value_hint(e->lead_ids, h.key, &index) || index >= e->lead_count) return;
+    const lead *l = lead_at(e, index);
+    if (l->account == NO_ACCOUNT || l->account >= e->account_count) return;
+    const account *a = &e->accounts[l->account];
+    if (a->hits) prefetch_bytes(a->hits, ACCOUNT_MAX_HITS * sizeof(account_hit));
+    if (a->fields) __builtin_prefetch(a->fields);
+}
+
+size_t engine_apply_batch(engine *e, const event *evs, size_t n, const engine_sink *sink,
+                          enum apply_result *results)
+{
+    event_hashes ahead[AHEAD_RING]; /* event i's hashes at i % AHEAD_RING, from when its walk starts */
+    for (size_t k = 0; k < AHEAD + AHEAD_STEP && k < n; k++) prefetch_event(e, &evs[k]);
+    for (size_t k = 0; k < AHEAD && k < n; k++) prefetch_slots(e, ahead[k] = hash_event(&evs[k]));
+    for (size_t i = 0; i < n; i++) {
+        /* one link each for the events AHEAD and a step, AHEAD, 3/4, 1/2 and 1/4 of it, and one, ahead */
+        size_t j = i + AHEAD;
+        if (j + AHEAD_STEP < n) prefetch_event(e, &evs[j + AHEAD_STEP]);
+        if (j < n) prefetch_slots(e, ahead[j % AHEAD_RING] = hash_event(&evs[j]));
+        if ((j -= AHEAD_STEP) < n) strmap_prefetch_entry(e->lead_ids, ahead[j % AHEAD_RING].key);
+        if ((j -= AHEAD_STEP) < n) prefetch_lead(e, ahead[j % AHEAD_RING]);
+        if ((j -= AHEAD_STEP) < n) prefetch_lead_state(e, ahead[j % AHEAD_RING]);
+        if (i + 1 < n) prefetch_account_state(e, ahead[(i + 1) % AHEAD_RING]);
+        enum apply_result r = apply_hashed(e, &evs[i], sink, ahead[i % AHEAD_RING]);
+        if (results) results[i] = r;
+        if (r == APPLY_NOMEM) return i + 1;
+    }
+    return n;
 }
 
 /* ---- accounts from a CSV row ----------------------------------------------------- */

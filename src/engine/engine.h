@@ -175,6 +175,14 @@ enum apply_result { APPLY_OK, APPLY_DUPLICATE, APPLY_NOMEM };
  * lifecycle events that arrive in the stream (accepted, rejected, meeting,
  * opportunity, won, lost). A duplicate messageId changes nothing. */
 enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *sink);
+/* Applies n events in order, as n calls of engine_apply() would, with the
+ * same results (results[i] for evs[i] when results is not NULL), but
+ * faster on state larger than the cache: each event's look-ups (dedupe,
+ * lead, history, account) are started several events ahead, so their
+ * cache misses overlap. Stops after an event that ran out of memory;
+ * returns how many events it applied, that one included. */
+size_t engine_apply_batch(engine *e, const event *evs, size_t n, const engine_sink *sink,
+                          enum apply_result *results);
 
 /* Sets (or, with NULL, removes) the router that picks each handoff's rep,
  * as engine_options.router does: for reps uploaded after the start. */

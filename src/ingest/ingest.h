@@ -74,7 +74,34 @@ void line_reader_free(line_reader *r);
 /* The next line without its newline (NUL-terminated, writable until the next
  * call); NULL at the end or on a read error (line_reader_error()). */
 char *line_reader_next(line_reader *r, size_t *len, uint64_t *line_no, bool *too_long);
+/* Whether the next line is already read, so that line_reader_next() gives
+ * it without reading more, and the lines it gave before stay where they
+ * are: a caller that keeps several lines calls it first. */
+bool line_reader_buffered(line_reader *r);
 bool line_reader_error(const line_reader *r);
+
+/* ---- events decoded ahead ---------------------------------------------------
+ * A few decoded events kept together for engine_apply_batch(), each with a
+ * copy of its field values (the decoder keeps only the last event's). The
+ * events' strings point into the lines they were decoded from, which must
+ * stay in place until the batch is applied. */
+#define EVENT_BATCH 128
+
+typedef struct event_batch {
+    event events[EVENT_BATCH];
+    value *values; /* field_count per event */
+    size_t count, field_count;
+} event_batch;
+
+bool event_batch_init(event_batch *b, size_t field_count);
+void event_batch_free(event_batch *b);
+/* Decodes one line into the batch, which must not be full; false with
+ * `err` filled when the line is refused (the batch is unchanged then). */
+bool event_batch_decode(event_batch *b, decoder *d, char *json, size_t len, decode_error *err);
+static inline bool event_batch_full(const event_batch *b)
+{
+    return b->count == EVENT_BATCH;
+}
 
 /* ---- putting events in time order -------------------------------------------
  * Holds each event line until no event earlier than it can still arrive

@@ -198,6 +198,31 @@ void strmap_prefetch(const strmap *m, uint64_t hash)
     __builtin_prefetch(&m->slots[hash & (m->cap - 1)]);
 }
 
+/* The first slot filed under hash, or NULL: the probe stops at an empty slot. */
+static const slot *first_with_hash(const strmap *m, uint64_t hash)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        const slot *s = &m->slots[i];
+        if (s->hash == hash) return s;
+        if (s->hash == 0) return NULL;
+    }
+}
+
+void strmap_prefetch_entry(const strmap *m, uint64_t hash)
+{
+    const slot *s = first_with_hash(m, hash);
+    if (s) __builtin_prefetch(s->entry);
+}
+
+bool strmap_value_hint(const strmap *m, uint64_t hash, uint32_t *value)
+{
+    const slot *s = first_with_hash(m, hash);
+    if (!s) return false;
+    *value = entry_value(s->entry);
+    return true;
+}
+
 bool strmap_get_hashed(const strmap *m, uint64_t hash, const char *key, size_t len, uint32_t *value)
 {
     const slot *s = find(m, hash, key, len);

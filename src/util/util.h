@@ -164,6 +164,14 @@ bool strmap_get(const strmap *m, const char *key, size_t len, uint32_t *value);
 uint64_t strmap_hash(const char *key, size_t len);
 void strmap_prefetch(const strmap *m, uint64_t hash);
 bool strmap_get_hashed(const strmap *m, uint64_t hash, const char *key, size_t len, uint32_t *value);
+/* Hints for a caller that prefetches several steps ahead, once the slot
+ * strmap_prefetch() asked for has arrived: strmap_prefetch_entry() starts
+ * loading the entry of the first key filed under `hash`, and
+ * strmap_value_hint() reads that entry's value without comparing keys, so
+ * it may be the value of another key with the same hash.
+ * Neither is an answer; look the key up with strmap_get_hashed(). */
+void strmap_prefetch_entry(const strmap *m, uint64_t hash);
+bool strmap_value_hint(const strmap *m, uint64_t hash, uint32_t *value);
 /* Inserts or replaces. Returns the map's copy of the key, NULL when memory
  * runs out (the map is unchanged then). */
 const char *strmap_put(strmap *m, const char *key, size_t len, uint32_t value);

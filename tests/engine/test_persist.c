@@ -2,7 +2,7 @@
  * exactly as if the engine had never stopped. */
 #include "../harness.h"
 #include "engine/engine.h"
-#include "sim/sim.h"
+#include "../sim_lines.h"
 
 typedef struct collected {
     strbuf out; /* every handoff and transition, as JSON lines */
@@ -22,29 +22,6 @@ static contract *example(void)
     free(text);
     assert_non_null(c);
     return c;
-}
-
-/* The simulated stream, one JSON line per element. */
-static char **simulated(size_t *count)
-{
-    sim_options opt = {.seed = 11, .accounts = 80, .days = 60};
-    assert_true(time_parse("2026-07-01", 10, &opt.start));
-    sim *s = sim_new(&opt);
-    assert_non_null(s);
-    size_t cap = 1024, n = 0;
-    char **lines = malloc(cap * sizeof *lines);
-    strbuf line;
-    strbuf_init(&line);
-    while (sim_next(s, &line)) {
-        if (n == cap) lines = realloc(lines, (cap *= 2) * sizeof *lines);
-        line.data[--line.len] = '\0'; /* the newline */
-        lines[n++] = strdup(line.data);
-        strbuf_reset(&line);
-    }
-    strbuf_free(&line);
-    sim_free(s);
-    *count = n;
-    return lines;
 }
 
 static void apply_lines(engine *e, decoder *d, char **lines, size_t from, size_t to, const engine_sink *sink)
@@ -81,7 +58,7 @@ static void test_restart_changes_nothing(void **state)
     (void)state;
     contract *c = example();
     size_t n;
-    char **lines = simulated(&n);
+    char **lines = simulated_lines(11, 80, 60, &n);
     assert_true(n > 2000);
     size_t half = n / 2;
 
@@ -165,8 +142,7 @@ static void test_restart_changes_nothing(void **state)
     strbuf_free(&split.out);
     engine_free(e);
     decoder_free(d);
-    for (size_t i = 0; i < n; i++) free(lines[i]);
-    free(lines);
+    free_lines(lines, n);
     contract_free(c);
 }
 
