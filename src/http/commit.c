@@ -293,6 +293,7 @@ bool server_load(server *s)
     s->contract_text = text;
     if (!s->contract) return false;
     s->decoder = decoder_new(s->contract);
+    s->generation = 1;
     char model[4096];
     if (s->opt.model) snprintf(model, sizeof model, "%s", s->opt.model);
     if (s->opt.model || contract_model_path(s->contract, s->opt.contract, model, sizeof model)) {
@@ -313,6 +314,112 @@ bool server_load(server *s)
     }
     prune_when_due(s); /* before the server answers anyone */
     return true;
+}
+
+/* ---- decoding ahead, on the connection threads ---------------------------------------- */
+
+/* Decodes one message into it->ev: first as it stands; only a message that
+ * needs the endpoint's type or the time of receipt is decoded again with
+ * them. `copy` has room for the message (decoding changes the bytes; the
+ * store keeps the original). With `fields`, the event's values are copied
+ * there, so they outlive the decoder's next message. False, with the item
+ * marked invalid and the reason in it->error, when the decoder refuses it. */
+static bool decode_item(decoder *d, int default_type, time_ms now, job_item *it, char *copy, value *fields,
+                        size_t field_count)
+{
+    decode_error err;
+    memcpy(copy, it->json, it->len);
+    decoder_set_default_type(d, -1);
+    decoder_set_default_time(d, 0);
+    it->defaulted = false;
+    if (!decoder_decode(d, copy, it->len, &it->ev, &err)) {
+        memcpy(copy, it->json, it->len);
+        decoder_set_default_type(d, default_type);
+        decoder_set_default_time(d, now);
+        it->defaulted = true;
+        if (!decoder_decode(d, copy, it->len, &it->ev, &err)) {
+            it->status = ITEM_INVALID;
+            snprintf(it->error, sizeof it->error, "%s (at byte %u)", err.what, err.offset + 1);
+            return false;
+        }
+    }
+    if (fields) {
+        memcpy(fields, it->ev.fields, field_count * sizeof *fields);
+        it->ev.fields = fields;
+    }
+    return true;
+}
+
+/* An idle decoder for the current contract, or a new one; NULL when memory
+ * runs out. The caller holds contract_lock for reading. */
+static decoder *take_decoder(server *s)
+{
+    decoder *d = NULL;
+    pthread_mutex_lock(&s->pool_lock);
+    if (s->decoder_count) d = s->decoders[--s->decoder_count];
+    pthread_mutex_unlock(&s->pool_lock);
+    return d ? d : decoder_new(s->contract);
+}
+
+static void give_decoder(server *s, decoder *d)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    if (s->decoder_count < DECODERS) {
+        s->decoders[s->decoder_count++] = d;
+        d = NULL;
+    }
+    pthread_mutex_unlock(&s->pool_lock);
+    decoder_free(d);
+}
+
+/* Frees the idle decoders: at a contract swap (contract_lock held for
+ * writing, so none is in use) and at shutdown. */
+void free_idle_decoders(server *s)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    for (int i = 0; i < s->decoder_count; i++) decoder_free(s->decoders[i]);
+    s->decoder_count = 0;
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+void decode_ahead(server *s, job *j)
+{
+    if (!j->count) return;
+    pthread_rwlock_rdlock(&s->contract_lock);
+    size_t field_count = contract_field_count(s->contract), bytes = 0;
+    for (size_t i = 0; i < j->count; i++) bytes += j->items[i].len;
+    j->decoded = mem_alloc(bytes ? bytes : 1);
+    j->fields = mem_alloc(j->count * (field_count ? field_count : 1) * sizeof *j->fields);
+    decoder *d = j->decoded && j->fields ? take_decoder(s) : NULL;
+    if (!d) { /* out of memory: the committer decodes them, as it used to */
+        mem_free(j->decoded);
+        mem_free(j->fields);
+        j->decoded = NULL;
+        j->fields = NULL;
+        goto done;
+    }
+    time_ms now = wall_clock(); /* the time of receipt, for messages without one */
+    size_t at = 0;
+    for (size_t i = 0; i < j->count; i++) {
+        job_item *it = &j->items[i];
+        decode_item(d, j->default_type, now, it, j->decoded + at, j->fields + i * field_count, field_count);
+        it->decoded = true;
+        at += it->len;
+    }
+    j->generation = s->generation;
+    give_decoder(s, d);
+done:
+    pthread_rwlock_unlock(&s->contract_lock);
+}
+
+void job_release(job *j)
+{
+    mem_free(j->decoded);
+    mem_free(j->fields);
+    mem_free(j->items);
+    j->decoded = NULL;
+    j->fields = NULL;
+    j->items = NULL;
 }
 
 bool server_replace_contract(server *s, const char *path, const char *text, size_t len, strbuf *report)
@@ -352,10 +459,16 @@ bool server_replace_contract(server *s, const char *path, const char *text, size
     if (ok) {
         engine_free(s->engine);
         decoder_free(s->decoder);
+        /* no connection thread decodes with the old contract past here, and
+         * jobs it decoded are decoded again by the committer */
+        pthread_rwlock_wrlock(&s->contract_lock);
         contract_free(s->contract);
         s->engine = e;
         s->decoder = d;
         s->contract = c;
+        s->generation++;
+        free_idle_decoders(s);
+        pthread_rwlock_unlock(&s->contract_lock);
         engine_clear_changed(e);
         const contract_info *about = contract_about(c);
         strbuf_printf(report, "%s: now running %s version %u\n", path, about->name, about->version);
@@ -398,45 +511,37 @@ static const char *stored_body(server *s, const job_item *it, const event *ev, b
 static void process_item(server *s, const engine_sink *sink, job *j, job_item *it, time_ms now)
 {
     store *st = s->store;
-    event ev;
-    decode_error err;
-    char *copy = mem_strndup(it->json, it->len); /* decoding changes the bytes; the store keeps the original */
-    if (!copy) {
-        it->status = ITEM_INVALID;
-        snprintf(it->error, sizeof it->error, "out of memory");
-        return;
+    char *copy = NULL;
+    if (!it->decoded || j->generation != s->generation) {
+        /* not decoded ahead, or under a contract replaced since */
+        copy = mem_alloc(it->len ? it->len : 1);
+        if (!copy) {
+            it->status = ITEM_INVALID;
+            snprintf(it->error, sizeof it->error, "out of memory");
+            return;
+        }
+        it->status = ITEM_ACCEPTED;
+        decode_item(s->decoder, j->default_type, now, it, copy, NULL, 0);
     }
-    /* first as it stands; only a message that needs the endpoint's type or
-     * the time of receipt is decoded again with them */
-    decoder_set_default_type(s->decoder, -1);
-    decoder_set_default_time(s->decoder, 0);
-    bool defaulted = false;
-    if (!decoder_decode(s->decoder, copy, it->len, &ev, &err)) {
-        memcpy(copy, it->json, it->len);
-        decoder_set_default_type(s->decoder, j->default_type);
-        decoder_set_default_time(s->decoder, now);
-        defaulted = true;
-    }
-    if (defaulted && !decoder_decode(s->decoder, copy, it->len, &ev, &err)) {
-        it->status = ITEM_INVALID;
-        snprintf(it->error, sizeof it->error, "%s (at byte %u)", err.what, err.offset + 1);
+    if (it->status == ITEM_INVALID) {
         atomic_fetch_add(&s->rejected, 1);
         goto done;
     }
+    const event *ev = &it->ev;
     char message_id[128], lead[256], name[128];
-    snprintf(message_id, sizeof message_id, "%.*s", (int)ev.message_id.len, ev.message_id.s ? ev.message_id.s : "");
-    str who = ev.user_id.len ? ev.user_id : ev.anonymous_id;
+    snprintf(message_id, sizeof message_id, "%.*s", (int)ev->message_id.len, ev->message_id.s ? ev->message_id.s : "");
+    str who = ev->user_id.len ? ev->user_id : ev->anonymous_id;
     snprintf(lead, sizeof lead, "%.*s", (int)who.len, who.s);
-    snprintf(name, sizeof name, "%.*s", (int)ev.name.len, ev.name.s ? ev.name.s : "");
+    snprintf(name, sizeof name, "%.*s", (int)ev->name.len, ev->name.s ? ev->name.s : "");
     store_event se = {
         .message_id = message_id[0] ? message_id : NULL,
         .lead = lead,
-        .type = event_type_name((enum event_type)ev.type),
+        .type = event_type_name((enum event_type)ev->type),
         .name = name[0] ? name : NULL,
-        .at = ev.timestamp,
+        .at = ev->timestamp,
         .received = now,
     };
-    se.body = stored_body(s, it, &ev, defaulted, &se.body_len);
+    se.body = stored_body(s, it, ev, it->defaulted, &se.body_len);
     if (!se.body) {
         it->status = ITEM_INVALID;
         snprintf(it->error, sizeof it->error, "out of memory");
@@ -450,7 +555,7 @@ static void process_item(server *s, const engine_sink *sink, job *j, job_item *i
     }
     if (r != STORE_OK) goto done; /* the store is failed now; the group rolls back */
     it->status = ITEM_ACCEPTED;
-    engine_apply(s->engine, &ev, sink);
+    engine_apply(s->engine, ev, sink);
 done:
     mem_free(copy);
 }

@@ -14,18 +14,30 @@
 enum item_status { ITEM_ACCEPTED, ITEM_DUPLICATE, ITEM_INVALID };
 
 typedef struct job_item {
-    char *json; /* owned copy; decoded in place */
+    const char *json; /* the message as received: borrowed from the request, which
+                       * outlives the job (the connection waits for the commit) */
     size_t len;
     uint8_t status;
+    bool decoded;   /* `ev` holds the message, decoded ahead (see job.generation) */
+    bool defaulted; /* decoded with the endpoint's type or the time of receipt */
+    event ev;       /* its strings point into job.decoded, its fields into job.fields */
     char error[200];
 } job_item;
 
-/* A request's messages, waiting for the committer. */
+/* A request's messages, waiting for the committer. The connection thread
+ * decodes them before the hand-over (decode_ahead()), so the committer only
+ * dedupes, applies, stores and commits; a job decoded under a contract that
+ * has been replaced since is decoded again by the committer. */
 typedef struct job {
     struct job *next;
     int default_type; /* enum event_type the endpoint implies, or -1 */
     job_item *items;
-    size_t count;
+    size_t count, cap;
+    /* decoded ahead: the messages' bytes as the decoder left them, and
+     * contract_field_count() values per message */
+    char *decoded;
+    value *fields;
+    uint64_t generation; /* server.generation they were decoded under; 0: not decoded */
     /* or, instead of messages: an accounts or reps CSV, and what became of its rows */
     const char *csv;
     size_t csv_len, csv_set;
@@ -37,6 +49,8 @@ typedef struct job {
 
 #define READERS 8
 #define LATENCY_BUCKETS 12
+#define DECODERS 64     /* idle decoders kept for the connection threads */
+#define TOKEN_CACHE 16  /* tokens known to be valid, kept in memory */
 
 typedef struct server {
     serve_options opt;
@@ -49,6 +63,12 @@ typedef struct server {
     char *contract_text;
 
     pthread_mutex_t engine_lock; /* held while the engine or the contract is used or swapped */
+    /* Connection threads decode with the contract outside the engine lock:
+     * they hold this for reading meanwhile, and a swap holds it for writing,
+     * so a contract is never freed under a decoder. `generation` counts the
+     * contracts run so far; it changes only under both locks. */
+    pthread_rwlock_t contract_lock;
+    uint64_t generation;
     pthread_mutex_t lock;        /* the queue */
     pthread_cond_t work, finished;
     job *head, *tail;
@@ -61,9 +81,20 @@ typedef struct server {
     router *router;           /* the reps; the committer's, like the engine that borrows it */
     struct score_model *model; /* the learned score, NULL when none is named or it cannot be read */
 
-    pthread_mutex_t pool_lock;
+    pthread_mutex_t pool_lock; /* the readers, the idle decoders, the token cache */
     store *readers[READERS];
     int reader_count;
+    decoder *decoders[DECODERS]; /* idle, all for the contract of `generation` */
+    int decoder_count;
+    /* Valid tokens, by digest: a token is never deleted nor changes role, so
+     * a hit is as good as the store's answer, and a request does not take a
+     * reader (under load, with more connections than readers, that meant
+     * opening a SQLite connection per request). Misses ask the store. */
+    struct {
+        char digest[65];
+        uint8_t role; /* enum token_role */
+    } tokens[TOKEN_CACHE];
+    int token_count, token_next;
 
     /* metrics */
     atomic_uint_fast64_t received, rejected, duplicates, commits, committed_events, failed_commits;
@@ -81,6 +112,15 @@ bool committer_start(server *s);
 void committer_stop(server *s);
 /* Queues a job and waits until it is durable (or failed). */
 void committer_submit(server *s, job *j);
+/* Decodes a job's messages on the calling thread, before committer_submit(),
+ * with one of the server's idle decoders. A message the decoder refuses is
+ * marked invalid with the reason. When memory runs out nothing is decoded
+ * and the committer decodes the job itself, as it would anyway. */
+void decode_ahead(server *s, job *j);
+/* Frees what decode_ahead() and the items allocated. */
+void job_release(job *j);
+/* Frees the decoders kept idle for the connection threads. */
+void free_idle_decoders(server *s);
 /* Loads the contract, the engine and the store's state; false with a
  * message on stderr. */
 bool server_load(server *s);

@@ -23,10 +23,18 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <zlib.h>
+
+/* libmicrohttpd's memory per connection: headers and the read buffer the
+ * body passes through on its way to on_request(), which copies it out. It
+ * clears the part it used at every request, so a larger pool costs CPU on
+ * every request (1 MB cleared about 1.5 MB per batch) for nothing: a body
+ * comes through a 64 KiB buffer in a few more pieces. */
+#define CONNECTION_POOL (64u * 1024)
 
 typedef struct request {
     strbuf body;
@@ -102,15 +110,31 @@ static bool role_allows(enum token_role have, enum token_role need)
     return have == need || have == ROLE_ADMIN;
 }
 
-/* The role of a token, or false when it is unknown. */
+/* The role of a token, or false when it is unknown: from the cache of valid
+ * tokens, else from the store (and then kept). */
 static bool lookup_token(server *s, const char *token, enum token_role *role)
 {
     char digest[65];
     token_digest(token, digest);
+    bool known = false;
+    pthread_mutex_lock(&s->pool_lock);
+    for (int i = 0; i < s->token_count && !known; i++) {
+        if (memcmp(s->tokens[i].digest, digest, sizeof digest) != 0) continue;
+        *role = (enum token_role)s->tokens[i].role;
+        known = true;
+    }
+    pthread_mutex_unlock(&s->pool_lock);
+    if (known) return true;
     store *r = reader_take(s);
     bool ok = r && r->ops->find_token(r, digest, role) == STORE_OK;
     reader_give(s, r);
-    return ok;
+    if (!ok) return false;
+    pthread_mutex_lock(&s->pool_lock);
+    int slot = s->token_count < TOKEN_CACHE ? s->token_count++ : s->token_next++ % TOKEN_CACHE;
+    memcpy(s->tokens[slot].digest, digest, sizeof digest);
+    s->tokens[slot].role = (uint8_t)*role;
+    pthread_mutex_unlock(&s->pool_lock);
+    return true;
 }
 
 /* Checks the caller: Basic (write key as user name) for ingest, Bearer for
@@ -165,17 +189,25 @@ static void field_of(const char *message, char *field, size_t cap)
     field[e - q - 1] = '\0';
 }
 
+/* Adds a message to the job, borrowing its bytes; the item array grows as
+ * messages come, up to `cap`. False when the job is full or memory runs out. */
 static bool add_item(job *j, size_t cap, const char *json, size_t len)
 {
     if (j->count == cap) return false;
+    if (j->count == j->cap) {
+        size_t want = j->cap ? 2 * j->cap : 128; /* a typical SDK batch fits the first */
+        if (want > cap) want = cap;
+        job_item *items = mem_realloc(j->items, want * sizeof *items);
+        if (!items) return false;
+        j->items = items;
+        j->cap = want;
+    }
     job_item *it = &j->items[j->count++];
-    memset(it, 0, sizeof *it);
-    it->json = mem_strndup(json, len);
+    memset(it, 0, offsetof(job_item, ev));
+    it->json = json;
     it->len = len;
-    if (!it->json) {
-        it->status = ITEM_INVALID;
-        snprintf(it->error, sizeof it->error, "out of memory");
-    } else if (len > HTTP_MAX_MESSAGE) {
+    it->error[0] = '\0';
+    if (len > HTTP_MAX_MESSAGE) {
         it->status = ITEM_INVALID;
         snprintf(it->error, sizeof it->error, "message is %zu bytes, more than the %u allowed", len, HTTP_MAX_MESSAGE);
     }
@@ -185,12 +217,15 @@ static bool add_item(job *j, size_t cap, const char *json, size_t len)
 typedef struct batch_target {
     job *j;
     size_t cap;
+    bool nomem;
 } batch_target;
 
 static bool add_batch_item(void *ctx, const char *json, size_t len)
 {
     batch_target *b = ctx;
-    return add_item(b->j, b->cap, json, len);
+    if (add_item(b->j, b->cap, json, len)) return true;
+    b->nomem = b->j->count < b->cap;
+    return false;
 }
 
 static enum MHD_Result handle_ingest(server *s, struct MHD_Connection *c, int type, request *rq)
@@ -200,16 +235,21 @@ static enum MHD_Result handle_ingest(server *s, struct MHD_Connection *c, int ty
     if (rq->too_large) return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, type < 0 ? "the batch is larger than 500 KB" : "the message is larger than 32 KB");
     job j = {.default_type = type};
     size_t cap = type < 0 ? HTTP_MAX_BATCH_ITEMS : 1;
-    j.items = mem_calloc(cap, sizeof *j.items);
-    if (!j.items) return answer_error(c, 500, "out of memory");
     const char *body = rq->body.data ? rq->body.data : "";
     enum MHD_Result result;
     if (type >= 0) {
-        add_item(&j, cap, body, rq->body.len);
+        if (!add_item(&j, cap, body, rq->body.len)) {
+            result = answer_error(c, 500, "out of memory");
+            goto done;
+        }
     } else {
         uint32_t where = 0;
         batch_target target = {.j = &j, .cap = cap};
         const char *why = ingest_split_batch(body, rq->body.len, add_batch_item, &target, &where);
+        if (target.nomem) {
+            result = answer_error(c, 500, "out of memory");
+            goto done;
+        }
         if (why) {
             char msg[200];
             snprintf(msg, sizeof msg, "%s (at byte %u)", why, where + 1);
@@ -217,6 +257,7 @@ static enum MHD_Result handle_ingest(server *s, struct MHD_Connection *c, int ty
             goto done;
         }
     }
+    decode_ahead(s, &j);
     atomic_fetch_add(&s->received, j.count);
     committer_submit(s, &j);
     if (j.result != STORE_OK) {
@@ -254,8 +295,7 @@ static enum MHD_Result handle_ingest(server *s, struct MHD_Connection *c, int ty
     }
     strbuf_free(&b);
 done:
-    for (size_t i = 0; i < j.count; i++) mem_free(j.items[i].json);
-    mem_free(j.items);
+    job_release(&j);
     return result;
 }
 
@@ -438,13 +478,14 @@ static int submit_event(server *s, json_t *ev)
     json_decref(ev);
     if (!text) return STORE_ERROR;
     job j = {.default_type = -1};
-    job_item item;
-    j.items = &item;
-    add_item(&j, 1, text, strlen(text));
-    free(text);
-    committer_submit(s, &j);
-    mem_free(item.json);
-    return j.result == STORE_OK && item.status != ITEM_INVALID ? STORE_OK : STORE_ERROR;
+    int rc = STORE_ERROR;
+    if (!add_item(&j, 1, text, strlen(text))) goto done;
+    committer_submit(s, &j); /* decoded by the committer: one message, rarely sent */
+    rc = j.result == STORE_OK && j.items[0].status != ITEM_INVALID ? STORE_OK : STORE_ERROR;
+done:
+    job_release(&j);
+    free(text); /* the item borrowed it until now */
+    return rc;
 }
 
 /* Sends one event for a lead through the committer, as the CRM would. */
@@ -979,6 +1020,12 @@ int serve_run(const serve_options *opt)
     s->opt = *opt;
     strbuf_init(&s->scratch);
     pthread_mutex_init(&s->engine_lock, NULL);
+    /* a swap waits for the decodes under way, not for every one to come */
+    pthread_rwlockattr_t prefer_writer;
+    pthread_rwlockattr_init(&prefer_writer);
+    pthread_rwlockattr_setkind_np(&prefer_writer, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->contract_lock, &prefer_writer);
+    pthread_rwlockattr_destroy(&prefer_writer);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->pool_lock, NULL);
     pthread_cond_init(&s->work, NULL);
@@ -1025,7 +1072,7 @@ int serve_run(const serve_options *opt)
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0, NULL,
                          NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(1024 * 1024), MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_POOL, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "baton serve: cannot listen on %s: %s\n", opt->listen, strerror(errno));
         code = SERVE_IO;
@@ -1061,10 +1108,12 @@ done:
     store_close(s->store);
     engine_free(s->engine);
     decoder_free(s->decoder);
+    free_idle_decoders(s);
     contract_free(s->contract);
     mem_free(s->contract_text);
     strbuf_free(&s->scratch);
     pthread_mutex_destroy(&s->engine_lock);
+    pthread_rwlock_destroy(&s->contract_lock);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->pool_lock);
     pthread_cond_destroy(&s->work);

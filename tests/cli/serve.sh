@@ -153,6 +153,39 @@ request PUT /api/contract admin "$(cat "$TMP/v8.yaml")"
 expect_status 200 "a good contract"
 request GET /healthz none
 expect_body '"version":8' "version 8 now runs"
+# Messages are decoded on the connection threads, for the contract in force:
+# after a swap to one that reads a field the old one never decoded
+# (properties.ask), a message that only that field makes an intent is
+# decoded for the new contract, and hands the lead off.
+sed -e 's/^version: 8 /version: 9 /' \
+    -e 's/or event.name == "Consultation Requested"$/or event.name == "Consultation Requested" or properties.ask == "call me"/' \
+    "$TMP/v8.yaml" > "$TMP/v9.yaml"
+grep -q 'properties.ask == "call me"' "$TMP/v9.yaml" && ok || bad "the v9 contract did not get its new condition"
+request POST /v1/identify $W '{"userId":"eve","traits":{"email":"eve@contoso.example","pain":"p","impact":"i"},"timestamp":"2026-10-07T09:00:00Z","messageId":"eve-1"}'
+request POST /v1/track $W '{"userId":"eve","event":"Contact Form","properties":{"ask":"call me"},"timestamp":"2026-10-07T09:30:00Z","messageId":"eve-2"}'
+request GET "/api/handoffs?lead=eve" $S
+expect_body '"handoffs":[]' "under version 8, properties.ask is no intent"
+request PUT /api/contract admin "$(cat "$TMP/v9.yaml")"
+expect_status 200 "version 9"
+request POST /v1/track $W '{"userId":"eve","event":"Contact Form","properties":{"ask":"call me"},"timestamp":"2026-10-07T10:00:00Z","messageId":"eve-3"}'
+expect_status 200 "a message for version 9"
+request GET "/api/handoffs?lead=eve" $S
+expect_body '"gate":"fit_intent"' "decoded for version 9, the message hands eve off"
+
+# A batch larger than the first allocation of messages (128), and one over
+# the limit of 2,500 messages.
+big='{"batch":['
+for i in $(seq 1 300); do big="$big{\"type\":\"page\",\"userId\":\"bulk-$((i % 7))\",\"timestamp\":\"2026-10-07T11:00:00Z\",\"messageId\":\"bulk-$i\"},"; done
+big="${big%,}]}"
+request POST /v1/batch $W "$big"
+expect_status 200 "a batch of 300 messages"
+expect_body '"accepted":300' "all 300 accepted"
+too_many='{"batch":['
+for i in $(seq 1 2501); do too_many="$too_many{},"; done
+too_many="${too_many%,}]}"
+request POST /v1/batch $W "$too_many"
+expect_status 400 "a batch of 2,501 messages"
+expect_body 'too many messages in one batch' "the limit is named"
 
 # kill -9, restart: everything acknowledged is there, nothing twice.
 kill -9 "$pid"
