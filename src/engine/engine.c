@@ -105,6 +105,7 @@ void engine_free(engine *e)
     if (!e) return;
     for (uint32_t b = 0; b * LEADS_PER_BLOCK < e->lead_count; b++) mem_free(e->lead_blocks[b]);
     mem_free(e->lead_blocks);
+    for (uint32_t i = 0; i < e->account_count; i++) mem_free(e->accounts[i].hits);
     mem_free(e->accounts);
     mem_free(e->changed_leads);
     mem_free(e->changed_accounts);
@@ -128,7 +129,7 @@ const engine_stats *engine_get_stats(const engine *e)
 
 size_t engine_state_bytes(const engine *e)
 {
-    return (size_t)e->lead_count * sizeof(lead) + (size_t)e->account_cap * sizeof(account) +
+    return (size_t)e->lead_count * sizeof(lead) + (size_t)e->account_cap * sizeof(account) + e->account_hit_bytes +
            arena_used(e->pool) + strmap_bytes(e->strings) + strmap_bytes(e->lead_ids) +
            strmap_bytes(e->account_ids) + dedupe_bytes(&e->seen);
 }
@@ -540,7 +541,7 @@ static enum apply_result apply_hashed(engine *e, const event *ev, const engine_s
      * fields and guards are worked out: each is a cache miss otherwise. */
     if (l->history) prefetch_bytes(l->history->hits, sizeof l->history->hits);
     if (l->account != NO_ACCOUNT && e->accounts[l->account].hits)
-        prefetch_bytes(e->accounts[l->account].hits, ACCOUNT_MAX_HITS * sizeof(account_hit));
+        prefetch_bytes(e->accounts[l->account].hits, e->accounts[l->account].hit_cap * sizeof(account_hit));
     if (!keep_traits(e, l, ev) || !mark_changed(e, index)) return APPLY_NOMEM;
     e->cur_index = index;
     e->clock_nomem = false;
@@ -650,7 +651,7 @@ static void prefetch_account_state(engine *e, event_hashes h)
     const lead *l = lead_at(e, index);
     if (l->account == NO_ACCOUNT || l->account >= e->account_count) return;
     const account *a = &e->accounts[l->account];
-    if (a->hits) prefetch_bytes(a->hits, ACCOUNT_MAX_HITS * sizeof(account_hit));
+    if (a->hits) prefetch_bytes(a->hits, a->hit_cap * sizeof(account_hit));
     if (a->fields) __builtin_prefetch(a->fields);
 }
 

@@ -71,8 +71,9 @@ typedef struct __attribute__((packed)) account_hit {
 typedef struct account {
     const char *domain;
     value *fields;       /* account-scope slots, in account_slot order */
-    account_hit *hits;   /* ACCOUNT_MAX_HITS ring, allocated at the first hit */
-    uint16_t hit_head, hit_count;
+    account_hit *hits;   /* a ring of hit_cap, from 8 at the first hit up to ACCOUNT_MAX_HITS: it grows
+                          * before it wraps, so until full it holds hits [0, hit_count) in order */
+    uint16_t hit_head, hit_count, hit_cap;
     uint32_t version;    /* bumped by every hit and field change */
     bool changed;        /* listed in engine.changed_accounts */
 } account;
@@ -118,6 +119,7 @@ struct engine {
     uint32_t lead_count, lead_block_cap;
     account *accounts;
     uint32_t account_count, account_cap;
+    size_t account_hit_bytes; /* all the accounts' hit rings */
     dedupe seen;
     uint32_t *changed_leads, *changed_accounts;
     size_t changed_lead_count, changed_lead_cap, changed_account_count, changed_account_cap;

@@ -193,9 +193,15 @@ bool lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
 
 void account_add_hit(engine *e, account *a, uint32_t lead_index, uint32_t signal, time_ms t)
 {
-    if (!a->hits) {
-        a->hits = arena_alloc(e->pool, ACCOUNT_MAX_HITS * sizeof *a->hits);
-        if (!a->hits) return;
+    if (a->hit_count == a->hit_cap && a->hit_cap < ACCOUNT_MAX_HITS) {
+        /* most accounts see a few hits: the ring grows to the cap as they come */
+        uint16_t cap = a->hit_cap ? (uint16_t)(2 * a->hit_cap) : 8;
+        if (cap > ACCOUNT_MAX_HITS) cap = ACCOUNT_MAX_HITS;
+        account_hit *bigger = mem_realloc(a->hits, cap * sizeof *bigger);
+        if (!bigger) return;
+        e->account_hit_bytes += (size_t)(cap - a->hit_cap) * sizeof *bigger;
+        a->hits = bigger;
+        a->hit_cap = cap;
     }
     a->version++;
     account_hit *h = &a->hits[a->hit_head];
