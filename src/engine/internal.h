@@ -82,8 +82,6 @@ typedef struct account {
 typedef struct dedupe {
     struct seen_slot *slots;
     size_t cap, count;
-    size_t sweep;        /* the next slot the sweep for expired ids looks at */
-    uint16_t newest;     /* the latest hour seen (modulo 2^16), which ids expire against */
     duration_ms window;
 } dedupe;
 

@@ -251,23 +251,13 @@ bool is_free_mail(const engine *e, const char *domain, size_t len)
  * window from the same id long before; windows are capped at half that.
  * The table's size is any number of slots, not a power of two (an id's
  * first slot is its hash scaled to the size), so that after a rebuild it
- * holds the live ids at a chosen load whatever their number.
- *
- * Expired ids go by a sweep, not by rebuilding: each new id moves a cursor
- * over the next DEDUPE_SWEEP slots and takes out the expired ids it finds
- * there (the ids after one in its run move back, so that none is cut off
- * from its first slot). The cursor passes the whole table once every
- * cap / DEDUPE_SWEEP new ids, so at most an eighth of the table is expired
- * ids, and the table is rebuilt, to half full, only when live ids fill
- * three quarters of it. Rebuilding to drop expired ids instead cost each
- * new id about eight slot reads and two moves. */
+ * holds the live ids at a chosen load whatever their number. */
 typedef struct __attribute__((packed)) seen_slot {
     uint64_t hash; /* 0: empty */
     uint16_t hour; /* hours since 1970, modulo 2^16 */
 } seen_slot;
 
 #define DEDUPE_MIN_SLOTS 256
-#define DEDUPE_SWEEP 8 /* slots the sweep looks at per new id */
 #define DEDUPE_MAX_WINDOW_HOURS 32767u
 
 static uint16_t dedupe_hour(time_ms t)
@@ -297,8 +287,6 @@ bool dedupe_init(dedupe *d, duration_ms window)
 {
     d->cap = DEDUPE_MIN_SLOTS;
     d->count = 0;
-    d->sweep = 0;
-    d->newest = 0;
     d->window = window;
     d->slots = mem_calloc(d->cap, sizeof(seen_slot));
     return d->slots != NULL;
@@ -324,61 +312,29 @@ static void dedupe_insert(seen_slot *slots, size_t cap, uint64_t hash, uint16_t 
     slots[i].hour = hour;
 }
 
-/* Rebuilds the table without expired ids, at half load: when live ids fill
- * three quarters of it (the sweep keeps expired ones to an eighth). */
-static bool dedupe_rebuild(dedupe *d)
+/* Rebuilds the table without expired ids, at half load: it is rebuilt
+ * again once half as many ids again have arrived, so a rebuild costs each
+ * id about four slot reads and two moves, and the table stays between half
+ * and three quarters full (probes within a cache line or two). */
+static bool dedupe_rebuild(dedupe *d, uint16_t hour)
 {
     seen_slot *old = d->slots;
     uint32_t window = window_hours(d);
     size_t live = 0;
     for (size_t i = 0; i < d->cap; i++)
-        live += old[i].hash && hours_apart(d->newest, old[i].hour) <= window;
+        live += old[i].hash && hours_apart(hour, old[i].hour) <= window;
     size_t cap = 2 * live + 1;
     if (cap < DEDUPE_MIN_SLOTS) cap = DEDUPE_MIN_SLOTS;
     seen_slot *slots = mem_calloc(cap, sizeof *slots);
     if (!slots) return false;
     for (size_t i = 0; i < d->cap; i++)
-        if (old[i].hash && hours_apart(d->newest, old[i].hour) <= window)
+        if (old[i].hash && hours_apart(hour, old[i].hour) <= window)
             dedupe_insert(slots, cap, old[i].hash, old[i].hour);
     mem_free(old);
     d->slots = slots;
     d->cap = cap;
     d->count = live;
-    d->sweep = 0;
     return true;
-}
-
-/* Is position p within the cyclic range (from, to]? */
-static bool cyclic_within(size_t from, size_t p, size_t to)
-{
-    return from <= to ? from < p && p <= to : from < p || p <= to;
-}
-
-/* Empties slot i, moving back the ids after it in its run that may sit
- * there: an id may move to i unless its first slot lies in (i, where it is]. */
-static void dedupe_remove(dedupe *d, size_t i)
-{
-    seen_slot *slots = d->slots;
-    for (size_t j = i;;) {
-        j = j + 1 == d->cap ? 0 : j + 1;
-        if (!slots[j].hash) break;
-        if (cyclic_within(i, first_slot(slots[j].hash, d->cap), j)) continue;
-        slots[i] = slots[j];
-        i = j;
-    }
-    slots[i].hash = 0;
-    d->count--;
-}
-
-/* Moves the sweep over the next DEDUPE_SWEEP slots, taking out expired ids. */
-static void dedupe_sweep(dedupe *d)
-{
-    uint32_t window = window_hours(d);
-    for (unsigned k = 0; k < DEDUPE_SWEEP; k++) {
-        const seen_slot *s = &d->slots[d->sweep];
-        if (s->hash && hours_apart(d->newest, s->hour) > window) dedupe_remove(d, d->sweep); /* look again: an id may have moved in */
-        else d->sweep = d->sweep + 1 == d->cap ? 0 : d->sweep + 1;
-    }
 }
 
 uint64_t dedupe_hash(const char *id, size_t len)
@@ -404,13 +360,11 @@ bool dedupe_seen(dedupe *d, uint64_t hash, time_ms now, bool *nomem)
         slots[i].hour = hour; /* seen long ago: counts as new */
         return false;
     }
-    if (d->count == 0 || (uint16_t)(hour - d->newest) < 32768u) d->newest = hour;
-    if ((d->count + 1) * 4 > d->cap * 3 && !dedupe_rebuild(d)) {
+    if ((d->count + 1) * 4 > d->cap * 3 && !dedupe_rebuild(d, hour)) {
         *nomem = true;
         return false;
     }
     dedupe_insert(d->slots, d->cap, hash, hour);
     d->count++;
-    dedupe_sweep(d);
     return false;
 }

@@ -1,6 +1,7 @@
 /* The dedupe table against a plain reference: every id it remembers is
- * caught inside the window, none is lost to the sweep that takes expired
- * ids out, and its size follows the ids of one window, not all ids ever. */
+ * caught inside the window, none is lost when the table is rebuilt without
+ * its expired ids, and its size follows the ids of one window, not all ids
+ * ever. */
 #include "../harness.h"
 #include "engine/internal.h"
 
@@ -52,7 +53,7 @@ static size_t occupied(const dedupe *d)
 /* A stream a minute apart on average, up to an hour late, where one event
  * in four resends an earlier id: some within days, some after weeks. A
  * resend is kept clear of the window's edge by two hours, where lateness
- * could make the answer depend on when the sweep passed. */
+ * could make the answer depend on when the table was last rebuilt. */
 static void test_the_table_answers_as_the_reference(void **state)
 {
     (void)state;
