@@ -614,7 +614,7 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
 
 #define AHEAD_STEP 3           /* events between two links of the chain */
 #define AHEAD (4 * AHEAD_STEP) /* the first link starts this many events ahead */
-#define AHEAD_RING 16          /* hashes kept, of the events from the one applied on */
+#define AHEAD_RING 16          /* walks kept, of the events from the one applied on */
 _Static_assert(AHEAD < AHEAD_RING && (AHEAD_RING & (AHEAD_RING - 1)) == 0, "the ring holds the walk");
 
 /* The event's own bytes, which its hashes and fields are read from: the
@@ -627,50 +627,64 @@ static void prefetch_event(const engine *e, const event *ev)
     prefetch_bytes(ev->fields, e->field_count * sizeof *ev->fields);
 }
 
-static void prefetch_lead(engine *e, event_hashes h)
+/* An event ahead: its hashes, and what the walk found of its lead so far. */
+typedef struct lookahead {
+    event_hashes h;
+    uint32_t lead, account; /* hints, NO_HINT until found */
+} lookahead;
+
+#define NO_HINT UINT32_MAX
+
+static void prefetch_lead(engine *e, lookahead *a)
 {
     uint32_t index;
-    if (strmap_value_hint(e->lead_ids, h.key, &index) && index < e->lead_count)
-        prefetch_bytes(lead_at(e, index), sizeof(lead));
+    if (!strmap_value_hint(e->lead_ids, a->h.key, &index) || index >= e->lead_count) return;
+    a->lead = index;
+    prefetch_bytes(lead_at(e, index), sizeof(lead));
 }
 
-static void prefetch_lead_state(engine *e, event_hashes h)
+static void prefetch_lead_state(engine *e, lookahead *a)
 {
-    uint32_t index;
-    if (!strmap_value_hint(e->lead_ids, h.key, &index) || index >= e->lead_count) return;
-    const lead *l = lead_at(e, index);
+    if (a->lead == NO_HINT) return;
+    const lead *l = lead_at(e, a->lead);
     if (l->history) prefetch_bytes(l->history->hits, sizeof l->history->hits);
     if (l->fields) __builtin_prefetch(l->fields);
-    if (l->account != NO_ACCOUNT && l->account < e->account_count) __builtin_prefetch(&e->accounts[l->account]);
+    if (l->account == NO_ACCOUNT || l->account >= e->account_count) return;
+    a->account = l->account;
+    __builtin_prefetch(&e->accounts[l->account]);
 }
 
-static void prefetch_account_state(engine *e, event_hashes h)
+static void prefetch_account_state(engine *e, const lookahead *a)
 {
-    uint32_t index;
-    if (!strmap_value_hint(e->lead_ids, h.key, &index) || index >= e->lead_count) return;
-    const lead *l = lead_at(e, index);
-    if (l->account == NO_ACCOUNT || l->account >= e->account_count) return;
-    const account *a = &e->accounts[l->account];
-    if (a->hits) prefetch_bytes(a->hits, a->hit_cap * sizeof(account_hit));
-    if (a->fields) __builtin_prefetch(a->fields);
+    if (a->account == NO_HINT) return;
+    const account *acc = &e->accounts[a->account];
+    if (acc->hits) prefetch_bytes(acc->hits, acc->hit_cap * sizeof(account_hit));
+    if (acc->fields) __builtin_prefetch(acc->fields);
+}
+
+/* Starts event j's walk: its hashes, and the first link. */
+static void start_walk(engine *e, const event *ev, lookahead *a)
+{
+    *a = (lookahead){.h = hash_event(ev), .lead = NO_HINT, .account = NO_HINT};
+    prefetch_slots(e, a->h);
 }
 
 size_t engine_apply_batch(engine *e, const event *evs, size_t n, const engine_sink *sink,
                           enum apply_result *results)
 {
-    event_hashes ahead[AHEAD_RING]; /* event i's hashes at i % AHEAD_RING, from when its walk starts */
+    lookahead ahead[AHEAD_RING]; /* event i's at i % AHEAD_RING, from when its walk starts */
     for (size_t k = 0; k < AHEAD + AHEAD_STEP && k < n; k++) prefetch_event(e, &evs[k]);
-    for (size_t k = 0; k < AHEAD && k < n; k++) prefetch_slots(e, ahead[k] = hash_event(&evs[k]));
+    for (size_t k = 0; k < AHEAD && k < n; k++) start_walk(e, &evs[k], &ahead[k]);
     for (size_t i = 0; i < n; i++) {
         /* one link each for the events AHEAD and a step, AHEAD, 3/4, 1/2 and 1/4 of it, and one, ahead */
         size_t j = i + AHEAD;
         if (j + AHEAD_STEP < n) prefetch_event(e, &evs[j + AHEAD_STEP]);
-        if (j < n) prefetch_slots(e, ahead[j % AHEAD_RING] = hash_event(&evs[j]));
-        if ((j -= AHEAD_STEP) < n) strmap_prefetch_entry(e->lead_ids, ahead[j % AHEAD_RING].key);
-        if ((j -= AHEAD_STEP) < n) prefetch_lead(e, ahead[j % AHEAD_RING]);
-        if ((j -= AHEAD_STEP) < n) prefetch_lead_state(e, ahead[j % AHEAD_RING]);
-        if (i + 1 < n) prefetch_account_state(e, ahead[(i + 1) % AHEAD_RING]);
-        enum apply_result r = apply_hashed(e, &evs[i], sink, ahead[i % AHEAD_RING]);
+        if (j < n) start_walk(e, &evs[j], &ahead[j % AHEAD_RING]);
+        if ((j -= AHEAD_STEP) < n) strmap_prefetch_entry(e->lead_ids, ahead[j % AHEAD_RING].h.key);
+        if ((j -= AHEAD_STEP) < n) prefetch_lead(e, &ahead[j % AHEAD_RING]);
+        if ((j -= AHEAD_STEP) < n) prefetch_lead_state(e, &ahead[j % AHEAD_RING]);
+        if (i + 1 < n) prefetch_account_state(e, &ahead[(i + 1) % AHEAD_RING]);
+        enum apply_result r = apply_hashed(e, &evs[i], sink, ahead[i % AHEAD_RING].h);
         if (results) results[i] = r;
         if (r == APPLY_NOMEM) return i + 1;
     }
