@@ -26,9 +26,10 @@
  *            batch of EVENT_BATCH lines decoded outside the timed span, then
  *            applied inside it, so the events are in the cache as they are
  *            after decoding (the clock is read twice per batch);
- *   replay   what `baton replay` does, in process: the file read through a
- *            line_reader, each line decoded and applied, each handoff written
- *            as JSON into a buffer (which the CLI would then write to stdout).
+ *   replay   what `baton replay` does, in process: the file read and decoded
+ *            on a second thread (decode_thread), the batches applied here,
+ *            each handoff written as JSON into a buffer (which the CLI would
+ *            then write to stdout).
  *            Also prints the engine's state bytes per lead and the peak RSS.
  *
  * The in-memory modes copy the file into a fresh buffer before each pass,
@@ -224,14 +225,12 @@ static void write_handoff(void *ctx, const handoff *h)
 static NOINLINE int pass_replay(const contract *c, const char *path, engine **out, tally *t)
 {
     int rc = EXIT_OK;
-    FILE *in = NULL;
-    line_reader *lr = NULL;
     replay_out o = {.t = t};
     strbuf_init(&o.line);
-    decoder *d = decoder_new(c);
     engine *e = engine_new(c, NULL);
-    event_batch batch;
-    if (!event_batch_init(&batch, contract_field_count(c)) || !d || !e) {
+    FILE *in = NULL;
+    decode_thread *dt = NULL;
+    if (!e) {
         rc = EXIT_NOMEM;
         goto done;
     }
@@ -239,37 +238,28 @@ static NOINLINE int pass_replay(const contract *c, const char *path, engine **ou
         rc = EXIT_IO;
         goto done;
     }
-    if (!(lr = line_reader_new(in))) {
+    if (!(dt = decode_thread_start(in, c))) {
         rc = EXIT_NOMEM;
         goto done;
     }
+    /* as baton replay does: lines decoded on a second thread, applied here in batches */
     engine_sink sink = {.ctx = &o, .handoff = write_handoff};
-    char *text;
-    size_t len;
-    uint64_t line_no;
-    bool too_long;
-    for (;;) {
-        /* as baton replay does: the batch is applied before a read moves its lines */
-        bool flush = batch.count && (event_batch_full(&batch) || !line_reader_buffered(lr));
-        if (flush && engine_apply_batch(e, batch.events, batch.count, &sink, NULL) < batch.count) {
+    const decoded_batch *b;
+    while ((b = decode_thread_next(dt))) {
+        t->events += b->lines;
+        t->refused += b->refusal_count;
+        size_t n = b->events.count;
+        bool applied = engine_apply_batch(e, b->events.events, n, &sink, NULL) == n;
+        decode_thread_release(dt);
+        if (!applied) {
             rc = EXIT_NOMEM;
             goto done;
         }
-        if (flush) batch.count = 0;
-        if (!(text = line_reader_next(lr, &len, &line_no, &too_long))) break;
-        if (len == 0 || strspn(text, " \t") == len) continue;
-        t->events++;
-        decode_error err;
-        if (too_long || !event_batch_decode(&batch, d, text, len, &err)) t->refused++;
     }
-    if (engine_apply_batch(e, batch.events, batch.count, &sink, NULL) < batch.count) rc = EXIT_NOMEM;
-    if (line_reader_error(lr)) rc = EXIT_IO;
 done:
-    line_reader_free(lr);
+    if (dt && !decode_thread_finish(dt) && rc == EXIT_OK) rc = EXIT_IO;
     if (in) fclose(in);
     strbuf_free(&o.line);
-    event_batch_free(&batch);
-    decoder_free(d);
     if (rc == EXIT_OK) *out = e;
     else engine_free(e);
     return rc;

@@ -32,7 +32,6 @@ typedef struct replay {
     int code;
     reorder *held;   /* with --lateness: lines waiting for their turn */
     char *scratch;   /* a copy to decode while the original waits */
-    event_batch batch; /* without --lateness: lines decoded, waiting to be applied together */
 } replay;
 
 static void on_handoff(void *ctx, const handoff *h)
@@ -140,31 +139,10 @@ static bool apply(replay *r, const event *ev, const engine_sink *sink)
     return true;
 }
 
-/* Applies the events decoded ahead; false when memory ran out. */
-static bool apply_batch(replay *r, const engine_sink *sink)
-{
-    size_t n = r->batch.count;
-    r->batch.count = 0;
-    if (engine_apply_batch(r->e, r->batch.events, n, sink, NULL) == n) return true;
-    fprintf(stderr, "baton replay: out of memory\n");
-    r->code = EXIT_INTERNAL;
-    return false;
-}
-
 static void refuse_line(replay *r, const char *name, uint64_t line_no, const decode_error *err)
 {
     fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, err->offset + 1, err->what);
     count_rejection(r, err->what);
-}
-
-/* Decodes one line into the batch, applied when full; a refused line is
- * reported and counted. */
-static bool batch_line(replay *r, char *text, size_t len, const char *name, uint64_t line_no,
-                       const engine_sink *sink)
-{
-    decode_error err;
-    if (!event_batch_decode(&r->batch, r->d, text, len, &err)) refuse_line(r, name, line_no, &err);
-    return !event_batch_full(&r->batch) || apply_batch(r, sink);
 }
 
 /* Decodes and applies one line; a refused line is reported and counted. */
@@ -210,7 +188,16 @@ static bool release_due(replay *r, bool drain, const char *name, const engine_si
     return true;
 }
 
-static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sink *sink)
+static void too_long_line(replay *r, const char *name, uint64_t line_no)
+{
+    fprintf(stderr, "%s:%llu: event longer than %u bytes; skipped\n", name, (unsigned long long)line_no,
+            INGEST_MAX_EVENT_BYTES);
+    count_rejection(r, "event too long");
+}
+
+/* With a lateness: each line waits its turn in the buffer, then is decoded
+ * again and applied, one at a time. */
+static bool replay_held(replay *r, FILE *in, const char *name, const engine_sink *sink)
 {
     line_reader *lr = line_reader_new(in);
     if (!lr) {
@@ -222,36 +209,69 @@ static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sin
     uint64_t line_no;
     bool too_long;
     bool ok = true;
-    for (;;) {
-        /* the batch's events point into lines the next read would move */
-        if (r->batch.count && !line_reader_buffered(lr) && !apply_batch(r, sink)) {
-            ok = false;
-            break;
-        }
-        if (!(text = line_reader_next(lr, &len, &line_no, &too_long))) break;
+    while ((text = line_reader_next(lr, &len, &line_no, &too_long))) {
         r->bytes_done += len + 1;
         if (too_long) {
-            fprintf(stderr, "%s:%llu: event longer than %u bytes; skipped\n", name, (unsigned long long)line_no,
-                    INGEST_MAX_EVENT_BYTES);
             r->read++;
-            count_rejection(r, "event too long");
+            too_long_line(r, name, line_no);
             continue;
         }
         if (len == 0 || strspn(text, " \t") == len) continue;
         r->read++;
-        if (r->held) ok = hold_line(r, text, len, name, line_no, sink) && release_due(r, false, name, sink);
-        else ok = batch_line(r, text, len, name, line_no, sink);
-        if (!ok) break;
+        if (!(ok = hold_line(r, text, len, name, line_no, sink) && release_due(r, false, name, sink))) break;
         if ((r->read & 0xFFFFF) == 0) show_progress(r, false);
     }
-    if (ok && r->batch.count) ok = apply_batch(r, sink);
-    if (ok && r->held) ok = release_due(r, true, name, sink);
+    if (ok) ok = release_due(r, true, name, sink);
     if (line_reader_error(lr)) {
         fprintf(stderr, "%s: read error\n", name);
         r->code = EXIT_IO;
         ok = false;
     }
     line_reader_free(lr);
+    return ok;
+}
+
+/* Without one: lines are read and decoded on a second thread while the
+ * engine applies the batches before them here, in the file's order. */
+static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sink *sink)
+{
+    if (r->held) return replay_held(r, in, name, sink);
+    decode_thread *t = decode_thread_start(in, r->c);
+    if (!t) {
+        fprintf(stderr, "baton replay: out of memory\n");
+        r->code = EXIT_INTERNAL;
+        return false;
+    }
+    bool ok = true;
+    const decoded_batch *b;
+    while (ok && (b = decode_thread_next(t))) {
+        for (size_t i = 0; i < b->refusal_count; i++) {
+            const line_refusal *x = &b->refusals[i];
+            if (x->too_long) {
+                too_long_line(r, name, x->line_no);
+            } else {
+                decode_error err = {.offset = x->offset};
+                snprintf(err.what, sizeof err.what, "%s", x->what);
+                refuse_line(r, name, x->line_no, &err);
+            }
+        }
+        uint64_t before = r->read;
+        r->read += b->lines;
+        r->bytes_done += b->bytes;
+        size_t n = b->events.count;
+        ok = engine_apply_batch(r->e, b->events.events, n, sink, NULL) == n;
+        decode_thread_release(t);
+        if (r->read >> 20 != before >> 20) show_progress(r, false);
+    }
+    if (!ok) {
+        fprintf(stderr, "baton replay: out of memory\n");
+        r->code = EXIT_INTERNAL;
+    }
+    if (!decode_thread_finish(t) && ok) {
+        fprintf(stderr, "%s: read error\n", name);
+        r->code = EXIT_IO;
+        ok = false;
+    }
     return ok;
 }
 
@@ -415,8 +435,7 @@ int cmd_replay(int argc, char **argv)
         r.held = reorder_new(lateness);
         r.scratch = mem_alloc(INGEST_MAX_EVENT_BYTES + 1);
     }
-    if (!r.e || !r.d || (lateness > 0 && (!r.held || !r.scratch)) ||
-        !event_batch_init(&r.batch, contract_field_count(c))) {
+    if (!r.e || !r.d || (lateness > 0 && (!r.held || !r.scratch))) {
         fprintf(stderr, "baton replay: out of memory\n");
         code = EXIT_INTERNAL;
         goto done;
@@ -456,7 +475,6 @@ done:
     strbuf_free(&r.line);
     reorder_free(r.held);
     mem_free(r.scratch);
-    event_batch_free(&r.batch);
     decoder_free(r.d);
     engine_free(r.e);
     route_free(opt.router);

@@ -74,18 +74,14 @@ void line_reader_free(line_reader *r);
 /* The next line without its newline (NUL-terminated, writable until the next
  * call); NULL at the end or on a read error (line_reader_error()). */
 char *line_reader_next(line_reader *r, size_t *len, uint64_t *line_no, bool *too_long);
-/* Whether the next line is already read, so that line_reader_next() gives
- * it without reading more, and the lines it gave before stay where they
- * are: a caller that keeps several lines calls it first. */
-bool line_reader_buffered(line_reader *r);
 bool line_reader_error(const line_reader *r);
 
 /* ---- events decoded ahead ---------------------------------------------------
- * A few decoded events kept together for engine_apply_batch(), each with a
- * copy of its field values (the decoder keeps only the last event's). The
- * events' strings point into the lines they were decoded from, which must
- * stay in place until the batch is applied. */
-#define EVENT_BATCH 128
+ * Decoded events kept together for engine_apply_batch(), each with a copy of
+ * its field values (the decoder keeps only the last event's). The events'
+ * strings point into the lines they were decoded from, which must stay in
+ * place until the batch is applied. */
+#define EVENT_BATCH 256
 
 typedef struct event_batch {
     event events[EVENT_BATCH];
@@ -102,6 +98,40 @@ static inline bool event_batch_full(const event_batch *b)
 {
     return b->count == EVENT_BATCH;
 }
+
+/* ---- decoding on a thread of its own -----------------------------------------
+ * Reads JSON Lines from a stream on a second thread, decodes them there and
+ * hands them over in batches, in the order of the stream, so the caller's
+ * engine runs while the next lines are decoded. A batch holds its events
+ * (their lines copied into it), the lines it refused and why, and how many
+ * lines and bytes it covers. Blank lines are passed over, as the others are
+ * not counted. */
+typedef struct line_refusal {
+    uint64_t line_no;
+    bool too_long; /* longer than INGEST_MAX_EVENT_BYTES; what is empty */
+    uint32_t offset;
+    char what[160];
+} line_refusal;
+
+typedef struct decoded_batch {
+    event_batch events;
+    line_refusal refusals[EVENT_BATCH];
+    size_t refusal_count;
+    uint64_t lines, bytes; /* non-blank lines taken (refused ones too), bytes read */
+} decoded_batch;
+
+typedef struct decode_thread decode_thread;
+
+/* Starts reading `in` with a decoder for `c` (which must outlive the
+ * thread); NULL when memory or a thread cannot be had. */
+decode_thread *decode_thread_start(FILE *in, const contract *c);
+/* The next batch, waiting for it; NULL at the end of the stream. It stays
+ * valid until decode_thread_release(), which must come before the next call. */
+const decoded_batch *decode_thread_next(decode_thread *t);
+void decode_thread_release(decode_thread *t);
+/* Stops the reader (early, if the caller wants no more), waits for it and
+ * frees everything. False when the stream could not be read to the end. */
+bool decode_thread_finish(decode_thread *t);
 
 /* ---- putting events in time order -------------------------------------------
  * Holds each event line until no event earlier than it can still arrive

@@ -5,14 +5,11 @@
 
 #define READ_CHUNK (256u * 1024)
 #define BUFFER_SIZE (INGEST_MAX_EVENT_BYTES + READ_CHUNK + 1)
-#define NOT_LOOKED SIZE_MAX        /* r->newline: not looked for since the last line or read */
-#define NOT_THERE (SIZE_MAX - 1)  /* r->newline: no newline in the unread bytes */
 
 struct line_reader {
     FILE *in;
     char *buf;
     size_t start, end; /* unread bytes are buf[start, end) */
-    size_t newline;    /* where the next line ends, once looked for: buf[newline] */
     uint64_t line_no;
     bool eof, error;
 };
@@ -27,7 +24,6 @@ line_reader *line_reader_new(FILE *in)
         return NULL;
     }
     r->in = in;
-    r->newline = NOT_LOOKED;
     return r;
 }
 
@@ -47,7 +43,6 @@ bool line_reader_error(const line_reader *r)
 static bool fill(line_reader *r)
 {
     if (r->eof) return false;
-    r->newline = NOT_LOOKED;
     if (r->start > 0) {
         memmove(r->buf, r->buf + r->start, r->end - r->start);
         r->end -= r->start;
@@ -65,32 +60,15 @@ static bool fill(line_reader *r)
     return true;
 }
 
-/* The newline that ends the next line, NULL when it is not in the buffer;
- * looked for once per line, whichever of the two callers asks first. */
-static char *next_newline(line_reader *r)
-{
-    if (r->newline == NOT_LOOKED) {
-        char *nl = r->start < r->end ? memchr(r->buf + r->start, '\n', r->end - r->start) : NULL;
-        r->newline = nl ? (size_t)(nl - r->buf) : NOT_THERE;
-    }
-    return r->newline == NOT_THERE ? NULL : r->buf + r->newline;
-}
-
-bool line_reader_buffered(line_reader *r)
-{
-    return next_newline(r) || (r->eof && r->start < r->end);
-}
-
 char *line_reader_next(line_reader *r, size_t *len, uint64_t *line_no, bool *too_long)
 {
     *too_long = false;
     for (;;) {
-        char *nl = next_newline(r);
+        char *nl = r->start < r->end ? memchr(r->buf + r->start, '\n', r->end - r->start) : NULL;
         if (nl) {
             char *line = r->buf + r->start;
             size_t n = (size_t)(nl - line);
             r->start += n + 1;
-            r->newline = NOT_LOOKED;
             if (n && line[n - 1] == '\r') n--;
             line[n] = '\0';
             *len = n;

@@ -311,48 +311,6 @@ static void test_line_reader_numbers_lines_and_skips_long_ones(void **state)
     remove(path);
 }
 
-/* A caller that keeps the lines it read, as baton replay keeps a batch of
- * decoded events, finds them intact as long as line_reader_buffered()
- * said the next line was already read. */
-static void test_lines_kept_while_buffered_stay_in_place(void **state)
-{
-    (void)state;
-    char path[] = "/tmp/baton-lines-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *w = fdopen(fd, "w");
-    enum { LINES = 40000 }; /* about 1.6 MB: several reads */
-    for (int i = 0; i < LINES; i++) fprintf(w, "{\"line\":%d,\"pad\":\"%0*d\"}%s", i, 10 + i % 50, i, i + 1 < LINES ? "\n" : "");
-    fclose(w);
-    FILE *r = fopen(path, "rb");
-    line_reader *lr = line_reader_new(r);
-    char *kept[64];
-    int kept_no[64], kept_count = 0, seen = 0, flushes = 0;
-    size_t len;
-    uint64_t no;
-    bool too_long;
-    for (;;) {
-        if (kept_count == 64 || (kept_count && !line_reader_buffered(lr))) {
-            for (int k = 0; k < kept_count; k++) {
-                int n = -1;
-                assert_int_equal(sscanf(kept[k], "{\"line\":%d,", &n), 1);
-                assert_int_equal(n, kept_no[k]);
-            }
-            flushes += kept_count < 64; /* a read was coming */
-            kept_count = 0;
-        }
-        char *line = line_reader_next(lr, &len, &no, &too_long);
-        if (!line) break;
-        kept_no[kept_count] = seen++;
-        kept[kept_count++] = line;
-    }
-    assert_int_equal(seen, LINES);
-    assert_true(flushes >= 5);
-    line_reader_free(lr);
-    fclose(r);
-    remove(path);
-}
-
 static void test_reorder_gives_lines_back_in_time_order(void **state)
 {
     (void)state;
@@ -401,7 +359,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_message_and_reply_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_traits_fill_lead_and_account_slots_only_on_their_calls, setup, teardown),
         cmocka_unit_test(test_line_reader_numbers_lines_and_skips_long_ones),
-        cmocka_unit_test(test_lines_kept_while_buffered_stay_in_place),
         cmocka_unit_test(test_reorder_gives_lines_back_in_time_order),
         cmocka_unit_test_setup_teardown(test_csv_rows_become_events, setup, teardown),
     };
