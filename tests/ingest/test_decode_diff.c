@@ -382,10 +382,86 @@ static void test_live_decoder_matches_the_reference(void **state)
     contract_free(c);
 }
 
+/* The messages a split found: their offsets and lengths in the body. */
+typedef struct split_out {
+    size_t at[4096], len[4096], count;
+    const char *body;
+} split_out;
+
+static bool note_message(void *out, const char *json, size_t len)
+{
+    split_out *o = out;
+    if (o->count == 4096) return false;
+    o->at[o->count] = (size_t)(json - o->body);
+    o->len[o->count++] = len;
+    return true;
+}
+
+/* A batch body: messages of a few fields, or token-dense ones (lists of
+ * small numbers, a token every two bytes) that outgrow a first guess of
+ * one token per 8 bytes, with other members around the list. */
+static size_t batch_body(char *out, size_t cap)
+{
+    size_t n = 0, messages = 1 + rnd() % 300;
+    bool dense = rnd() % 3 == 0;
+    n += (size_t)snprintf(out + n, cap - n, "{%s\"batch\":[", rnd() % 2 ? "\"sentAt\":\"2026-10-01T00:00:00Z\"," : "");
+    for (size_t m = 0; m < messages && n + 600 < cap; m++) {
+        if (m) out[n++] = ',';
+        if (dense) {
+            n += (size_t)snprintf(out + n, cap - n, "{\"type\":\"track\",\"p\":[");
+            for (int k = 0, end = 20 + (int)(rnd() % 200); k < end; k++) n += (size_t)snprintf(out + n, cap - n, "%s%u", k ? "," : "", rnd() % 10);
+            n += (size_t)snprintf(out + n, cap - n, "]}");
+        } else {
+            n += (size_t)snprintf(out + n, cap - n, "{\"type\":\"track\",\"userId\":\"u%u\",\"event\":\"e\",\"messageId\":\"m%zu\"}", rnd() % 50, m);
+        }
+    }
+    n += (size_t)snprintf(out + n, cap - n, "]%s}", rnd() % 2 ? ",\"context\":{\"library\":{\"name\":\"x\"}}" : "");
+    return n;
+}
+
+/* Splitting a batch body in one jsmn pass (the room for tokens grown as it
+ * goes) finds the same messages, and refuses the same bodies, as the two
+ * passes it replaced; where the old split let a body pass jsmn's counting
+ * and then fail its parse, it said "must be a JSON object" and now says it
+ * is not valid JSON, with the byte. */
+static void test_batch_split_matches_the_reference(void **state)
+{
+    (void)state;
+    static char body[300000], copy[300000];
+    static split_out want, got;
+    for (int round = 0; round < 3000; round++) {
+        size_t n = batch_body(body, sizeof body);
+        if (round % 2) { /* mutated: a byte changed, or the body cut short */
+            if (rnd() % 2) body[rnd() % n] = "{}[],:\"x1 "[rnd() % 10];
+            else n = rnd() % n;
+        }
+        memcpy(copy, body, n);
+        want.count = got.count = 0;
+        want.body = body;
+        got.body = copy;
+        uint32_t want_at = 0, got_at = 0;
+        const char *want_why = ref_ingest_split_batch(body, n, note_message, &want, &want_at);
+        const char *got_why = ingest_split_batch(copy, n, note_message, &got, &got_at);
+        if (want_why && got_why && strstr(want_why, "must be a JSON object") && strstr(got_why, "not valid JSON")) continue;
+        if ((want_why == NULL) != (got_why == NULL) || (want_why && strcmp(want_why, got_why) != 0))
+            fail_msg("round %d: %s / %s", round, want_why ? want_why : "ok", got_why ? got_why : "ok");
+        /* counting checks less than parsing (not which bracket closes what), so
+         * the one pass stops at the same byte or, on a wrong bracket, before */
+        if (want_why && strstr(want_why, "not valid JSON") && got_at > want_at)
+            fail_msg("round %d: at %u, before at %u", round, got_at, want_at);
+        assert_int_equal(got.count, want.count);
+        for (size_t i = 0; i < want.count; i++) {
+            assert_int_equal(got.at[i], want.at[i]);
+            assert_int_equal(got.len[i], want.len[i]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_decoder_matches_the_reference),
+        cmocka_unit_test(test_batch_split_matches_the_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
