@@ -15,6 +15,7 @@
 #include "webhook/webhook.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +25,55 @@
 
 #define IDLE_WAIT_MS 60000   /* with nothing pending, look again this often */
 #define ERROR_EXCERPT 160    /* bytes of a receiver's answer kept as the error */
+
+/* libcurl, loaded when the first worker starts instead of linked: it brings
+ * twenty shared libraries (TLS, LDAP, Kerberos, SSH, ...) that every other
+ * command, `baton check` or `baton replay`, would map at start for nothing,
+ * about 10 ms a run. Only its types and constants come from the header. */
+#define LIBCURL "libcurl.so.4"
+
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *c, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL *c);
+    CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+    const char *(*easy_strerror)(CURLcode rc);
+    void (*easy_cleanup)(CURL *c);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+    void (*slist_free_all)(struct curl_slist *list);
+    char problem[240]; /* why it could not be loaded, or empty */
+} libcurl;
+
+static void load_libcurl(void)
+{
+    void *lib = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL); /* kept open for the process's life */
+    const struct {
+        const char *name;
+        void **fn;
+    } symbols[] = {
+        {"curl_global_init", (void **)&libcurl.global_init},
+        {"curl_easy_init", (void **)&libcurl.easy_init},
+        {"curl_easy_setopt", (void **)&libcurl.easy_setopt},
+        {"curl_easy_perform", (void **)&libcurl.easy_perform},
+        {"curl_easy_getinfo", (void **)&libcurl.easy_getinfo},
+        {"curl_easy_strerror", (void **)&libcurl.easy_strerror},
+        {"curl_easy_cleanup", (void **)&libcurl.easy_cleanup},
+        {"curl_slist_append", (void **)&libcurl.slist_append},
+        {"curl_slist_free_all", (void **)&libcurl.slist_free_all},
+    };
+    if (!lib) {
+        snprintf(libcurl.problem, sizeof libcurl.problem, "cannot load %s (Debian package libcurl4): %s", LIBCURL,
+                 dlerror());
+        return;
+    }
+    for (size_t i = 0; i < sizeof symbols / sizeof *symbols; i++) {
+        if ((*symbols[i].fn = dlsym(lib, symbols[i].name))) continue;
+        snprintf(libcurl.problem, sizeof libcurl.problem, "%s has no %s", LIBCURL, symbols[i].name);
+        return;
+    }
+    libcurl.global_init(CURL_GLOBAL_DEFAULT);
+}
 
 struct webhook_worker {
     webhook_options opt;
@@ -102,29 +152,29 @@ static bool post(webhook_worker *wk, const store_webhook *w, time_ms now, strbuf
     snprintf(header[0], sizeof header[0], "Baton-Webhook-Id: %llu", (unsigned long long)w->id);
     snprintf(header[1], sizeof header[1], "Baton-Event: %s", w->type);
     snprintf(header[2], sizeof header[2], "Baton-Signature: %s", signature);
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    for (size_t i = 0; i < 3 && headers; i++) headers = curl_slist_append(headers, header[i]);
+    struct curl_slist *headers = libcurl.slist_append(NULL, "Content-Type: application/json");
+    for (size_t i = 0; i < 3 && headers; i++) headers = libcurl.slist_append(headers, header[i]);
     bool ok = false;
     if (body.oom || !headers) {
         strbuf_puts(why, "out of memory");
         goto done;
     }
     CURL *c = wk->curl;
-    curl_easy_setopt(c, CURLOPT_URL, w->endpoint);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_answer);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-    CURLcode rc = curl_easy_perform(c);
+    libcurl.easy_setopt(c, CURLOPT_URL, w->endpoint);
+    libcurl.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    libcurl.easy_setopt(c, CURLOPT_POSTFIELDS, body.data);
+    libcurl.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.len);
+    libcurl.easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_answer);
+    libcurl.easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+    CURLcode rc = libcurl.easy_perform(c);
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK) strbuf_puts(why, curl_easy_strerror(rc));
+    libcurl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) strbuf_puts(why, libcurl.easy_strerror(rc));
     else if (status < 200 || status > 299)
         strbuf_printf(why, "HTTP %ld: %.*s", status, (int)answer.len, answer.data ? answer.data : "");
     else ok = true;
 done:
-    curl_slist_free_all(headers);
+    if (headers) libcurl.slist_free_all(headers);
     strbuf_free(&body);
     strbuf_free(&answer);
     return ok;
@@ -209,7 +259,7 @@ static void *worker_main(void *arg)
 static void worker_free(webhook_worker *wk)
 {
     if (!wk) return;
-    if (wk->curl) curl_easy_cleanup(wk->curl);
+    if (wk->curl) libcurl.easy_cleanup(wk->curl);
     store_close(wk->st);
     for (size_t i = 0; i < WEBHOOK_MAX_ENDPOINTS; i++) mem_free(wk->endpoints[i]);
     mem_free(wk->secret);
@@ -218,15 +268,14 @@ static void worker_free(webhook_worker *wk)
     mem_free(wk);
 }
 
-static void curl_start(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 webhook_worker *webhook_start(const char *db, const webhook_options *opt, char *why, size_t cap)
 {
     static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-    pthread_once(&curl_once, curl_start);
+    pthread_once(&curl_once, load_libcurl);
+    if (libcurl.problem[0]) {
+        snprintf(why, cap, "%s", libcurl.problem);
+        return NULL;
+    }
     webhook_worker *wk = mem_calloc(1, sizeof *wk);
     if (!wk) {
         snprintf(why, cap, "out of memory");
@@ -246,15 +295,15 @@ webhook_worker *webhook_start(const char *db, const webhook_options *opt, char *
     wk->opt.secret = wk->secret;
     wk->st = sqlite_store_open(db, why, cap);
     if (!wk->st) goto fail;
-    wk->curl = curl_easy_init();
+    wk->curl = libcurl.easy_init();
     if (!wk->curl) {
         snprintf(why, cap, "libcurl cannot start");
         goto fail;
     }
-    curl_easy_setopt(wk->curl, CURLOPT_TIMEOUT_MS, (long)WEBHOOK_TIMEOUT_MS);
-    curl_easy_setopt(wk->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(wk->curl, CURLOPT_USERAGENT, "baton/" BATON_VERSION);
-    curl_easy_setopt(wk->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    libcurl.easy_setopt(wk->curl, CURLOPT_TIMEOUT_MS, (long)WEBHOOK_TIMEOUT_MS);
+    libcurl.easy_setopt(wk->curl, CURLOPT_NOSIGNAL, 1L);
+    libcurl.easy_setopt(wk->curl, CURLOPT_USERAGENT, "baton/" BATON_VERSION);
+    libcurl.easy_setopt(wk->curl, CURLOPT_PROTOCOLS_STR, "http,https");
     if (pthread_create(&wk->thread, NULL, worker_main, wk) != 0) {
         snprintf(why, cap, "cannot start the webhook thread");
         goto fail;
