@@ -140,10 +140,10 @@ static bool apply(replay *r, const event *ev, const engine_sink *sink)
     return true;
 }
 
-static void refuse_line(replay *r, const char *name, uint64_t line_no, const decode_error *err)
+static void refuse_line(replay *r, const char *name, uint64_t line_no, uint32_t offset, const char *what)
 {
-    fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, err->offset + 1, err->what);
-    count_rejection(r, err->what);
+    fprintf(stderr, "%s:%llu:%u: %s; skipped\n", name, (unsigned long long)line_no, offset + 1, what);
+    count_rejection(r, what);
 }
 
 /* Decodes and applies one line; a refused line is reported and counted. */
@@ -153,7 +153,7 @@ static bool apply_line(replay *r, char *text, size_t len, const char *name, uint
     event ev;
     decode_error err;
     if (!decoder_decode(r->d, text, len, &ev, &err)) {
-        refuse_line(r, name, line_no, &err);
+        refuse_line(r, name, line_no, err.offset, err.what);
         return true;
     }
     return apply(r, &ev, sink);
@@ -168,7 +168,7 @@ static bool hold_line(replay *r, char *text, size_t len, const char *name, uint6
     event ev;
     decode_error err;
     if (!decoder_decode(r->d, r->scratch, len, &ev, &err)) {
-        refuse_line(r, name, line_no, &err);
+        refuse_line(r, name, line_no, err.offset, err.what);
         return true;
     }
     if (!reorder_push(r->held, ev.timestamp, text, len, line_no)) {
@@ -239,7 +239,7 @@ static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sin
     if (r->held) return replay_held(r, in, name, sink);
     decode_thread *t = decode_thread_start(in, r->c);
     if (!t) {
-        fprintf(stderr, "baton replay: out of memory\n");
+        fprintf(stderr, "baton replay: cannot start the decoding thread (out of memory or threads)\n");
         r->code = EXIT_INTERNAL;
         return false;
     }
@@ -248,13 +248,8 @@ static bool replay_jsonl(replay *r, FILE *in, const char *name, const engine_sin
     while (ok && (b = decode_thread_next(t))) {
         for (size_t i = 0; i < b->refusal_count; i++) {
             const line_refusal *x = &b->refusals[i];
-            if (x->too_long) {
-                too_long_line(r, name, x->line_no);
-            } else {
-                decode_error err = {.offset = x->offset};
-                snprintf(err.what, sizeof err.what, "%s", x->what);
-                refuse_line(r, name, x->line_no, &err);
-            }
+            if (x->too_long) too_long_line(r, name, x->line_no);
+            else refuse_line(r, name, x->line_no, x->offset, x->what);
         }
         uint64_t before = r->read;
         r->read += b->lines;
