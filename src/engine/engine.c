@@ -569,8 +569,8 @@ static enum apply_result apply_hashed(engine *e, const event *ev, const engine_s
             hits[w] |= bits & -bits;
             if (!lead_add_hit(e, l, (uint32_t)s, ev->timestamp)) return APPLY_NOMEM;
             if (a) {
-                account_add_hit(e, a, index, (uint32_t)s, ev->timestamp);
-                if (!mark_account_changed(e, l->account)) return APPLY_NOMEM;
+                if (!account_add_hit(e, a, index, (uint32_t)s, ev->timestamp) || !mark_account_changed(e, l->account))
+                    return APPLY_NOMEM;
             }
             add_points(e, l, (uint32_t)s, ev->timestamp);
             if (e->rank_of[s] == 0) continue;

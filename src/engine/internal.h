@@ -194,7 +194,8 @@ lead_history *lead_history_of(engine *e, lead *l);
 void lead_history_release(engine *e, lead *l);
 /* Records a hit; false only when memory runs out. */
 bool lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t);
-void account_add_hit(engine *e, account *a, uint32_t lead, uint32_t signal, time_ms t);
+/* Records a hit in the account's ring; false only when memory runs out. */
+bool account_add_hit(engine *e, account *a, uint32_t lead, uint32_t signal, time_ms t);
 bool is_free_mail(const engine *e, const char *domain, size_t len);
 
 /* persist.c */

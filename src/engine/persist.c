@@ -440,7 +440,7 @@ bool engine_import_account(engine *e, const void *blob, size_t len)
         uint32_t t = (uint32_t)get_uint(&r, 4);
         uint64_t sj = get_uint(&r, 1), lj = get_uint(&r, 1);
         if (sj >= names || lj >= leads || signal_of[sj] < 0) continue;
-        account_add_hit(e, a, lead_of[lj], (uint32_t)signal_of[sj], (time_ms)t * MS_PER_SECOND);
+        if (!account_add_hit(e, a, lead_of[lj], (uint32_t)signal_of[sj], (time_ms)t * MS_PER_SECOND)) return false;
     }
     return !r.bad;
 }

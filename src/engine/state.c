@@ -191,14 +191,14 @@ bool lead_add_hit(engine *e, lead *l, uint32_t signal, time_ms t)
     return true;
 }
 
-void account_add_hit(engine *e, account *a, uint32_t lead_index, uint32_t signal, time_ms t)
+bool account_add_hit(engine *e, account *a, uint32_t lead_index, uint32_t signal, time_ms t)
 {
     if (a->hit_count == a->hit_cap && a->hit_cap < ACCOUNT_MAX_HITS) {
         /* most accounts see a few hits: the ring grows to the cap as they come */
         uint16_t cap = a->hit_cap ? (uint16_t)(2 * a->hit_cap) : 8;
         if (cap > ACCOUNT_MAX_HITS) cap = ACCOUNT_MAX_HITS;
         account_hit *bigger = mem_realloc(a->hits, cap * sizeof *bigger);
-        if (!bigger) return;
+        if (!bigger) return false;
         e->account_hit_bytes += (size_t)(cap - a->hit_cap) * sizeof *bigger;
         a->hits = bigger;
         a->hit_cap = cap;
@@ -210,6 +210,7 @@ void account_add_hit(engine *e, account *a, uint32_t lead_index, uint32_t signal
     h->lead = lead_index;
     a->hit_head = (uint16_t)((a->hit_head + 1) % ACCOUNT_MAX_HITS);
     if (a->hit_count < ACCOUNT_MAX_HITS) a->hit_count++;
+    return true;
 }
 
 /* Free-mail and disposable domains: an address there names a person, not

@@ -398,7 +398,7 @@ void decode_ahead(server *s, job *j)
         j->fields = NULL;
         goto done;
     }
-    time_ms now = wall_clock(); /* the time of receipt, for messages without one */
+    time_ms now = j->received_at = wall_clock(); /* the time of receipt, for messages without one */
     size_t at = 0;
     for (size_t i = 0; i < j->count; i++) {
         job_item *it = &j->items[i];
@@ -512,8 +512,12 @@ static void process_item(server *s, const engine_sink *sink, job *j, job_item *i
 {
     store *st = s->store;
     char *copy = NULL;
-    if (!it->decoded || j->generation != s->generation) {
-        /* not decoded ahead, or under a contract replaced since */
+    /* A message without a time takes the group's, as it always did: the
+     * engine has run its clocks to `now` before this group, and the time of
+     * receipt may lie before that. */
+    bool timeless = it->decoded && it->defaulted && it->ev.timestamp == j->received_at;
+    if (!it->decoded || j->generation != s->generation || timeless) {
+        /* not decoded ahead, or under a contract replaced since, or without a time */
         copy = mem_alloc(it->len ? it->len : 1);
         if (!copy) {
             it->status = ITEM_INVALID;

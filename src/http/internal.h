@@ -38,6 +38,7 @@ typedef struct job {
     char *decoded;
     value *fields;
     uint64_t generation; /* server.generation they were decoded under; 0: not decoded */
+    time_ms received_at;  /* the time given to messages that carry none, when decoded ahead */
     /* or, instead of messages: an accounts or reps CSV, and what became of its rows */
     const char *csv;
     size_t csv_len, csv_set;

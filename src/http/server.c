@@ -130,7 +130,9 @@ static bool lookup_token(server *s, const char *token, enum token_role *role)
     reader_give(s, r);
     if (!ok) return false;
     pthread_mutex_lock(&s->pool_lock);
-    int slot = s->token_count < TOKEN_CACHE ? s->token_count++ : s->token_next++ % TOKEN_CACHE;
+    int slot = s->token_next; /* when full, the oldest goes */
+    if (s->token_count < TOKEN_CACHE) slot = s->token_count++;
+    else s->token_next = (s->token_next + 1) % TOKEN_CACHE;
     memcpy(s->tokens[slot].digest, digest, sizeof digest);
     s->tokens[slot].role = (uint8_t)*role;
     pthread_mutex_unlock(&s->pool_lock);

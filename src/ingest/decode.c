@@ -1210,6 +1210,11 @@ const char *ingest_split_batch(const char *body, size_t len, bool (*each)(void *
     for (int k = 0; k < t[0].size && i < n; k++) {
         bool is_batch = t[i].type == JSMN_STRING && t[i].end - t[i].start == 5 && memcmp(body + t[i].start, "batch", 5) == 0;
         int v = i + 1;
+        if (v >= n) { /* a key with no value: jsmn lets it pass */
+            why = "the body is not valid JSON";
+            *where = (uint32_t)t[i].end;
+            goto done;
+        }
         int next = skip(t, v, n);
         if (is_batch) {
             if (t[v].type != JSMN_ARRAY) {

@@ -23,6 +23,11 @@ const char *readahead_vfs(void);
  * then, and its memory freed). Turning it off always succeeds. */
 int readahead_set(sqlite3 *db, bool on);
 
+/* Gathers this thread's writes to a WAL between readahead_gather(true) and
+ * readahead_gather(false), which the store puts around a COMMIT (readahead.c,
+ * note 4); outside, every write goes to the file as it comes. */
+void readahead_gather(bool on);
+
 /* Reads served from a block, and blocks read, by every file of this process
  * so far (for tests). */
 void readahead_counts(uint64_t *hits, uint64_t *blocks);

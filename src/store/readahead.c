@@ -39,7 +39,13 @@
  *     caused it, a sync at the latest, so a commit whose frames did not
  *     reach the file fails. Only the connection that writes the log holds
  *     such a buffer; readers and the checkpointer read what the writer
- *     synced, which is never buffered.
+ *     synced, which is never buffered. And it holds one only inside a
+ *     commit (readahead_gather(), around the store's COMMIT), which syncs
+ *     before it returns: frames a transaction spills before its commit are
+ *     written as they come, and frames of a commit that fails before its
+ *     sync are dropped when it returns. Bytes kept past the end of their
+ *     transaction could be written later over frames another connection
+ *     committed at the same place in the meantime.
  *  5. Everything else (shared memory for the WAL, other files) passes to
  *     the VFS underneath unchanged. */
 #include "store/internal.h"
@@ -79,6 +85,10 @@ typedef struct ra_file {
     sqlite3_int64 pending_at;
     size_t pending_len;
 } ra_file;
+
+/* The WAL file whose writes this thread gathers inside a commit (note 4). */
+static _Thread_local bool gathering;
+static _Thread_local struct ra_file *gathered;
 
 /* readahead_counts(): relaxed atomics, for stores on several threads */
 static uint64_t total_hits, total_blocks;
@@ -208,8 +218,9 @@ static int ra_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 of
 {
     ra_file *r = (ra_file *)f;
     drop_blocks(r);
-    if (r->wal && amt > 0 && (size_t)amt <= WAL_BUFFER) {
+    if (gathering && r->wal && amt > 0 && (size_t)amt <= WAL_BUFFER) {
         if (!r->pending) r->pending = mem_alloc(WAL_BUFFER); /* none: written as they come */
+        gathered = r;
         bool follows = r->pending_len && off == r->pending_at + (sqlite3_int64)r->pending_len;
         if (r->pending && !(follows && r->pending_len + (size_t)amt <= WAL_BUFFER)) {
             int rc = flush_pending(r);
@@ -503,4 +514,12 @@ void readahead_counts(uint64_t *hits, uint64_t *blocks)
 {
     *hits = __atomic_load_n(&total_hits, __ATOMIC_RELAXED);
     *blocks = __atomic_load_n(&total_blocks, __ATOMIC_RELAXED);
+}
+
+void readahead_gather(bool on)
+{
+    gathering = on;
+    if (on || !gathered) return;
+    gathered->pending_len = 0; /* left only by a commit that failed before its sync */
+    gathered = NULL;
 }

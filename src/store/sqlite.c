@@ -541,7 +541,10 @@ static int sqlite_commit(store *base)
 {
     sqlite_store *s = from(base);
     if (base->failed) return STORE_ERROR;
-    return run_write(s, s->stmt[STMT_COMMIT], SQLITE_OK, "commit");
+    readahead_gather(true);
+    int rc = run_write(s, s->stmt[STMT_COMMIT], SQLITE_OK, "commit");
+    readahead_gather(false);
+    return rc;
 }
 
 /* Works on a failed store too (a failed write has rolled back already); it

@@ -311,6 +311,39 @@ static void test_line_reader_numbers_lines_and_skips_long_ones(void **state)
     remove(path);
 }
 
+static bool count_message(void *ctx, const char *json, size_t len)
+{
+    (void)json;
+    (void)len;
+    (*(int *)ctx)++;
+    return true;
+}
+
+/* A batch body is split into its messages, and a body that is not one is
+ * refused whole, with where it goes wrong. */
+static void test_batch_bodies_are_split_or_refused(void **state)
+{
+    (void)state;
+    int n = 0;
+    uint32_t where = 0;
+    const char *ok = "{\"batch\":[{\"type\":\"track\"},{\"type\":\"page\"}],\"sentAt\":\"x\"}";
+    assert_null(ingest_split_batch(ok, strlen(ok), count_message, &n, &where));
+    assert_int_equal(n, 2);
+    /* a key without a value (jsmn lets it through; the split must not read past it) */
+    const char *bare = "{\"batch\"}";
+    n = 0;
+    const char *why = ingest_split_batch(bare, strlen(bare), count_message, &n, &where);
+    assert_non_null(why);
+    assert_string_equal(why, "the body is not valid JSON");
+    assert_int_equal(n, 0);
+    /* a bracket that closes the wrong thing, at that bracket */
+    const char *crossed = "{\"batch\":[{\"type\":\"track\"]]}";
+    why = ingest_split_batch(crossed, strlen(crossed), count_message, &n, &where);
+    assert_non_null(why);
+    assert_string_equal(why, "the body is not valid JSON");
+    assert_int_equal(where, strchr(crossed, ']') - crossed);
+}
+
 static void test_reorder_gives_lines_back_in_time_order(void **state)
 {
     (void)state;
@@ -359,6 +392,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_message_and_reply_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_traits_fill_lead_and_account_slots_only_on_their_calls, setup, teardown),
         cmocka_unit_test(test_line_reader_numbers_lines_and_skips_long_ones),
+        cmocka_unit_test(test_batch_bodies_are_split_or_refused),
         cmocka_unit_test(test_reorder_gives_lines_back_in_time_order),
         cmocka_unit_test_setup_teardown(test_csv_rows_become_events, setup, teardown),
     };
