@@ -96,7 +96,7 @@ static void test_the_table_answers_as_the_reference(void **state)
     assert_true(resent_late > 10000);
     /* the count is the slots in use, so the load the table grows by is right */
     assert_int_equal(occupied(&d), d.count);
-    /* bounded by a window's ids: about 5,000 arrive in 168 hours here, and
+    /* bounded by a window's ids: about 7,500 arrive in 168 hours here, and
      * the table holds them with expired ones, at up to three quarters full */
     size_t window_ids = 0;
     int32_t newest = (int32_t)(clock / MS_PER_HOUR);
