@@ -503,6 +503,25 @@ refuse:
     return 0;
 }
 
+/* The slot of a tests_only program's first test when a null there makes
+ * the program false: the test is false on a null field (every one of these
+ * is), is not negated, and is the whole program or jumps to its end when
+ * false. Else -1. */
+static int32_t null_fails_slot(const program *p)
+{
+    if (!p->tests_only || p->run_len == 0) return -1;
+    const insn *x = &p->run[0];
+    switch (x->op) {
+    case I_EXISTS: case I_FIELD_CMPK: case I_FIELD_EQ_STR: case I_FIELD_IN: case I_FIELD_MENTIONS:
+    case I_FIELD_TRUTH: break;
+    default: return -1;
+    }
+    if (x->branch & BR_NOT) return -1;
+    bool alone = p->run_len == 1 && !(x->branch & (BR_IF_FALSE | BR_IF_TRUE));
+    bool ends = (x->branch & BR_IF_FALSE) && x->target >= p->run_len;
+    return alone || ends ? (int32_t)x->arg : -1;
+}
+
 program *compile_expr(contract *c, errors *errs, const expr *e)
 {
     return compile_subterm(c, errs, e, e->root);
@@ -544,6 +563,7 @@ program *compile_subterm(contract *c, errors *errs, const expr *e, const node *r
     p->run = run;
     p->max_stack = k->max_depth;
     p->c = c;
+    p->null_fails = null_fails_slot(p);
 done:
     mem_free(k);
     return p;

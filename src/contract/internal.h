@@ -315,6 +315,11 @@ struct program {
      * signal, a field compared or looked up, an aggregate compared): its
      * value is the truth of the last test run, kept without a stack. */
     bool tests_only;
+    /* tests_only: a field slot whose null makes the first test false and
+     * so the program false (it jumps to the end), else -1. An event that
+     * lacks the field (a message's text, most often) is decided by that
+     * test alone. */
+    int32_t null_fails;
     uint32_t max_stack;
     const struct contract *c; /* constants, lists and patterns live there */
 };

@@ -22,6 +22,33 @@
 
 static const value null_value = {.type = VAL_NULL};
 
+/* Is every hole of a description template a field path of the contract
+ * ("{page.title}")? Such a description renders the same whenever it is
+ * rendered during the event; any other hole may read what `mentions` last
+ * found ({phrase}, or a macro), which the programs run after it change. */
+static bool reads_only_fields(const contract *c, const char *describe)
+{
+    if (!describe) return true; /* the signal's name */
+    for (const char *p = describe; *p; p++) {
+        if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+            p++;
+            continue;
+        }
+        if (*p != '{') continue;
+        const char *end = strchr(p + 1, '}');
+        if (!end) return false;
+        size_t len = (size_t)(end - p - 1);
+        bool is_field = false;
+        for (size_t f = 0; f < contract_field_count(c) && !is_field; f++) {
+            const char *path = contract_field(c, f)->path;
+            is_field = strchr(path, '.') && strlen(path) == len && memcmp(path, p + 1, len) == 0;
+        }
+        if (!is_field) return false;
+        p = end;
+    }
+    return true;
+}
+
 engine *engine_new(const contract *c, const engine_options *opt)
 {
     engine *e = mem_calloc(1, sizeof *e);
@@ -66,7 +93,20 @@ engine *engine_new(const contract *c, const engine_options *opt)
         if (e->account_slot[i] != UINT32_MAX) e->account_field_of[e->account_slot[i]] = i;
     }
 
-    size_t signals = contract_signal_count(c), gates = contract_gate_count(c);
+    size_t signals = contract_signal_count(c), gates = contract_gate_count(c), fits = contract_fit_count(c);
+    e->signal_count = signals;
+    e->gate_count = gates;
+    e->fit_count = fits;
+    e->signal_words = (signals + 63) / 64;
+    e->points = contract_points(c);
+    e->reads_points = e->points->enabled && contract_about(c)->reads_points;
+    e->signal_when = arena_alloc(e->pool, (signals + 1) * sizeof *e->signal_when);
+    e->gates = arena_alloc(e->pool, (gates + 1) * sizeof *e->gates);
+    e->fit_when = arena_alloc(e->pool, (fits + 1) * sizeof *e->fit_when);
+    if (!e->signal_when || !e->gates || !e->fit_when) goto fail;
+    for (size_t i = 0; i < signals; i++) e->signal_when[i] = contract_signal(c, i)->when;
+    for (size_t i = 0; i < gates; i++) e->gates[i] = contract_gate(c, i);
+    for (size_t i = 0; i < fits; i++) e->fit_when[i] = contract_fit(c, i)->when;
     e->kind_of = arena_alloc(e->pool, (signals + 1) * sizeof *e->kind_of);
     e->rank_of = arena_alloc(e->pool, signals + 1);
     e->signal_now = arena_zalloc(e->pool, signals + 1);
@@ -88,7 +128,10 @@ engine *engine_new(const contract *c, const engine_options *opt)
     strbuf_init(&e->asks);
     strbuf_init(&e->json);
     e->now_desc = arena_alloc(e->pool, (signals + 1) * sizeof *e->now_desc);
-    if (!e->now_desc || !score_setup(e)) goto fail;
+    e->desc_pending = arena_zalloc(e->pool, signals + 1);
+    e->describe_later = arena_zalloc(e->pool, signals + 1);
+    if (!e->now_desc || !e->desc_pending || !e->describe_later || !score_setup(e)) goto fail;
+    for (size_t i = 0; i < signals; i++) e->describe_later[i] = reads_only_fields(c, contract_signal(c, i)->describe);
     return e;
 fail:
     engine_free(e);
@@ -187,8 +230,10 @@ static uint32_t history_distinct(void *ctx, uint32_t target, duration_ms window)
     for (uint16_t i = 0; i < a->hit_count; i++) {
         const account_hit *h = &a->hits[i];
         if (!hit_matches(e, h->signal, target) || !in_last(e->now, window, h->t)) continue;
+        /* a lead's hits tend to come together: the last lead found is checked first */
+        if (n && leads[n - 1] == h->lead) continue;
         bool seen = false;
-        for (uint32_t j = 0; j < n && !seen; j++) seen = leads[j] == h->lead;
+        for (uint32_t j = 0; j + 1 < n && !seen; j++) seen = leads[j] == h->lead;
         if (!seen) leads[n++] = h->lead;
     }
     return n;
@@ -266,13 +311,14 @@ static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint6
 {
     bool created;
     lead *l;
+    uint64_t others = 0; /* other_ids(ev), worked out for an event with a userId and other ids */
     if (ev->user_id.len) {
         l = lead_find_or_add(e, key_hash, ev->user_id.s, ev->user_id.len, index, &created);
         if (!l) return NULL;
         l->anonymous = false;
         /* The same ids as last time: linked then, and an identified lead's
          * links never change, so there is nothing to look up. */
-        uint64_t others = ev->anonymous_id.len || ev->email.len ? other_ids(ev) : 0;
+        others = ev->anonymous_id.len || ev->email.len ? other_ids(ev) : 0;
         if (others && others == l->other_ids) return l;
         if (ev->anonymous_id.len) {
             uint32_t other;
@@ -313,7 +359,7 @@ static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint6
             !add_alias(e, sink, ev->email.s, ev->email.len, *index))
             return NULL;
     }
-    if (ev->user_id.len && (ev->anonymous_id.len || ev->email.len)) l->other_ids = other_ids(ev);
+    if (ev->user_id.len && (ev->anonymous_id.len || ev->email.len)) l->other_ids = others;
     return l;
 }
 
@@ -379,9 +425,16 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
     account *a = l->account != NO_ACCOUNT ? &e->accounts[l->account] : NULL;
     /* the event's own fields in one copy, then the slots state holds */
     if (e->field_count) memcpy(e->fields, ev->fields, e->field_count * sizeof *e->fields);
-    for (uint32_t i = 0; i < e->lead_slot_count; i++) e->fields[e->lead_field_of[i]] = l->fields[i];
-    for (uint32_t i = 0; i < e->account_slot_count; i++)
-        e->fields[e->account_field_of[i]] = a ? a->fields[i] : null_value;
+    value *fields = e->fields;
+    const uint32_t *lead_field_of = e->lead_field_of, *account_field_of = e->account_field_of;
+    uint32_t lead_slots = e->lead_slot_count, account_slots = e->account_slot_count;
+    for (uint32_t i = 0; i < lead_slots; i++) fields[lead_field_of[i]] = l->fields[i];
+    if (a) {
+        const value *kept = a->fields;
+        for (uint32_t i = 0; i < account_slots; i++) fields[account_field_of[i]] = kept[i];
+    } else {
+        for (uint32_t i = 0; i < account_slots; i++) fields[account_field_of[i]] = null_value;
+    }
     if (e->slot_lead_id >= 0) e->fields[e->slot_lead_id] = string_value(c, l->key);
     if (e->slot_lead_stage >= 0) e->fields[e->slot_lead_stage] = string_value(c, contract_stage(c, l->stage)->name);
     if (e->slot_lead_owner >= 0) e->fields[e->slot_lead_owner] = string_value(c, contract_stage(c, l->stage)->team);
@@ -401,9 +454,9 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
     env->last = history_last;
     env->distinct = history_distinct;
     env->score.type = VAL_NULL; /* set after this event's hits, in engine_apply() */
-    const points_info *pts = contract_points(c);
+    const points_info *pts = e->points;
     env->points.type = VAL_NULL;
-    if (pts->enabled && contract_about(c)->reads_points) { /* decay costs a pow(): only when read */
+    if (e->reads_points) { /* decay costs a pow(): only when read */
         double p = l->points;
         if (pts->half_life && ev->timestamp > l->points_at)
             p *= pow(0.5, (double)(ev->timestamp - l->points_at) / (double)pts->half_life);
@@ -414,7 +467,7 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
 
 static void add_points(engine *e, lead *l, uint32_t signal, time_ms t)
 {
-    const points_info *pts = contract_points(e->c);
+    const points_info *pts = e->points;
     if (!pts->enabled || !pts->per_signal[signal]) return;
     if (pts->half_life && t > l->points_at)
         l->points *= pow(0.5, (double)(t - l->points_at) / (double)pts->half_life);
@@ -423,33 +476,50 @@ static void add_points(engine *e, lead *l, uint32_t signal, time_ms t)
     if (pts->cap && l->points > pts->cap) l->points = pts->cap;
 }
 
-/* Keeps the most telling recent actions: a new one replaces the least
- * telling, oldest entry. The description is this event's, in now_desc. */
-static void remember_action(engine *e, lead *l, uint32_t signal, const event *ev)
+/* The slot a new action of `rank` takes among the lead's recent actions:
+ * a free one, else the least telling, oldest entry; -1 when every entry
+ * tells more. */
+static int action_slot(const lead *l, uint8_t rank)
 {
-    uint8_t rank = e->rank_of[signal];
-    recent_action *recent = l->history->recent; /* made by the hit before */
-    if (rank == 0) return;
-    int slot = l->recent_count < LEAD_RECENT ? l->recent_count : -1;
-    if (slot < 0) {
-        for (int i = 0; i < LEAD_RECENT; i++) {
-            const recent_action *r = &recent[i];
-            if (slot < 0 || r->rank < recent[slot].rank || (r->rank == recent[slot].rank && r->t < recent[slot].t))
-                slot = i;
-        }
-        if (recent[slot].rank > rank) return;
-    } else {
-        l->recent_count++;
+    const recent_action *recent = l->history->recent; /* made by the hit before */
+    if (l->recent_count < LEAD_RECENT) return l->recent_count;
+    int slot = -1;
+    for (int i = 0; i < LEAD_RECENT; i++) {
+        const recent_action *r = &recent[i];
+        if (slot < 0 || r->rank < recent[slot].rank || (r->rank == recent[slot].rank && r->t < recent[slot].t))
+            slot = i;
     }
-    recent_action *r = &recent[slot];
+    return recent[slot].rank > rank ? -1 : slot;
+}
+
+/* Keeps an action in `slot` (from action_slot()) of the lead's most telling
+ * recent actions. The description is this event's, in now_desc. */
+static void remember_action(engine *e, lead *l, int slot, uint32_t signal, const event *ev)
+{
+    recent_action *r = &l->history->recent[slot];
+    if (slot == l->recent_count) l->recent_count++;
     r->t = (uint32_t)(ev->timestamp / MS_PER_SECOND);
     r->signal = (uint16_t)signal;
-    r->rank = rank;
-    size_t n = strlen(e->now_message_id);
-    if (n > sizeof r->message_id - 1) n = sizeof r->message_id - 1;
-    memcpy(r->message_id, e->now_message_id, n);
+    r->rank = e->rank_of[signal];
+    size_t n = e->now_id.len < sizeof r->message_id - 1 ? e->now_id.len : sizeof r->message_id - 1;
+    n = strnlen(e->now_id.s ? e->now_id.s : "", n); /* as far as a NUL, as a C string copy of it would */
+    if (n) memcpy(r->message_id, e->now_id.s, n);
     r->message_id[n] = '\0';
     memcpy(r->description, e->now_desc[signal], sizeof r->description);
+}
+
+static void describe_now(engine *e, uint32_t signal, const eval_env *env)
+{
+    strbuf d;
+    strbuf_init_fixed(&d, e->now_desc[signal], ENGINE_DESCRIPTION);
+    contract_render_signal(e->c, signal, env, &d);
+    e->desc_pending[signal] = false;
+}
+
+const char *signal_description(engine *e, uint32_t signal, const eval_env *env)
+{
+    if (e->desc_pending[signal]) describe_now(e, signal, env);
+    return e->now_desc[signal];
 }
 
 static bool eligible(const lead *l)
@@ -464,7 +534,7 @@ static bool gate_may_change(const engine *e, const gate_info *g, bool settled, c
 {
     if (!settled || !g->monotone) return true;
     bool any = false;
-    for (size_t w = 0; w < CONTRACT_SIGNAL_WORDS; w++) {
+    for (size_t w = 0; w < e->signal_words; w++) {
         if (g->reads[w] & hits[w]) return true;
         any |= hits[w] != 0;
     }
@@ -478,14 +548,11 @@ static bool gate_may_change(const engine *e, const gate_info *g, bool settled, c
 static void evaluate_gates(engine *e, const engine_sink *sink, lead *l, const account *a, const event *ev,
                            const eval_env *env, bool settled, const uint64_t *hits)
 {
-    const contract *c = e->c;
-    size_t gates = contract_gate_count(c);
     bool fits_known = false; /* fit predicates are worked out for the first gate that needs them */
-    for (size_t g = 0; g < gates; g++) {
-        const gate_info *gate = contract_gate(c, g);
+    for (size_t g = 0; g < e->gate_count; g++) {
+        const gate_info *gate = e->gates[g];
         if (!gate_may_change(e, gate, settled, hits)) continue;
-        for (size_t f = 0; !fits_known && f < contract_fit_count(c); f++)
-            e->fit[f] = program_holds(contract_fit(c, f)->when, env);
+        for (size_t f = 0; !fits_known && f < e->fit_count; f++) e->fit[f] = program_holds(e->fit_when[f], env);
         fits_known = true;
         if (!program_holds(gate->when, env)) continue;
         handoff_make(e, sink, l, (uint32_t)g, ev, env);
@@ -517,7 +584,24 @@ static void prefetch_slots(const engine *e, event_hashes h)
     strmap_prefetch(e->lead_ids, h.key);
 }
 
-static enum apply_result apply_hashed(engine *e, const event *ev, const engine_sink *sink, event_hashes h)
+const char *current_message_id(engine *e)
+{
+    if (!e->now_id_copied) {
+        size_t n = e->now_id.len < sizeof e->now_message_id - 1 ? e->now_id.len : sizeof e->now_message_id - 1;
+        if (n) memcpy(e->now_message_id, e->now_id.s, n);
+        e->now_message_id[n] = '\0';
+        e->now_id_copied = true;
+    }
+    return e->now_message_id;
+}
+
+#define NO_HINT UINT32_MAX
+
+/* `fetched_lead` and `fetched_account`: the lead and account whose hits the
+ * caller has already asked the cache for (engine_apply_batch()'s walk), or
+ * NO_HINT. */
+static enum apply_result apply_hashed(engine *e, const event *ev, const engine_sink *sink, event_hashes h,
+                                      uint32_t fetched_lead, uint32_t fetched_account)
 {
     const contract *c = e->c;
     uint64_t id_hash = h.id, key_hash = h.key;
@@ -539,52 +623,57 @@ static enum apply_result apply_hashed(engine *e, const event *ev, const engine_s
     if (!l || !place_in_account(e, l, ev)) return APPLY_NOMEM;
     /* The hits the signals and gates below will count, fetched while traits,
      * fields and guards are worked out: each is a cache miss otherwise. */
-    if (l->history) prefetch_bytes(l->history->hits, sizeof l->history->hits);
-    if (l->account != NO_ACCOUNT && e->accounts[l->account].hits)
+    if (l->history && index != fetched_lead) prefetch_bytes(l->history->hits, sizeof l->history->hits);
+    if (l->account != NO_ACCOUNT && l->account != fetched_account && e->accounts[l->account].hits)
         prefetch_bytes(e->accounts[l->account].hits, e->accounts[l->account].hit_cap * sizeof(account_hit));
-    if (!keep_traits(e, l, ev) || !mark_changed(e, index)) return APPLY_NOMEM;
+    /* mark_changed() and mark_account_changed() return at once for what is listed already:
+     * the test here spares the call on the per-event path */
+    if (!keep_traits(e, l, ev) || (!l->changed && !mark_changed(e, index))) return APPLY_NOMEM;
     e->cur_index = index;
     e->clock_nomem = false;
-    if (ev->type == EVENT_GROUP && l->account != NO_ACCOUNT && !mark_account_changed(e, l->account))
+    if (ev->type == EVENT_GROUP && l->account != NO_ACCOUNT && !e->accounts[l->account].changed &&
+        !mark_account_changed(e, l->account))
         return APPLY_NOMEM;
 
-    size_t id_len = ev->message_id.len < sizeof e->now_message_id - 1 ? ev->message_id.len
-                                                                       : sizeof e->now_message_id - 1;
-    if (id_len) memcpy(e->now_message_id, ev->message_id.s, id_len);
-    e->now_message_id[id_len] = '\0';
+    /* copied only for the events that keep or report it (current_message_id()) */
+    e->now_id = ev->message_id;
+    e->now_id_copied = false;
     eval_env env;
     build_env(e, ev, l, &env);
     account *a = e->cur_account;
-    size_t signals = contract_signal_count(c);
     uint32_t version_before = a ? a->version : 0; /* this event's hits move it */
     uint64_t candidates[CONTRACT_SIGNAL_WORDS]; /* the signals whose guard this event passes */
     uint64_t hits[CONTRACT_SIGNAL_WORDS] = {0};
     contract_signal_candidates(c, e->fields, candidates);
-    memset(e->signal_now, 0, signals);
-    for (size_t w = 0; w < CONTRACT_SIGNAL_WORDS; w++) {
+    memset(e->signal_now, 0, e->signal_count);
+    for (size_t w = 0; w < e->signal_words; w++) {
         for (uint64_t bits = candidates[w]; bits; bits &= bits - 1) {
             size_t s = w * 64 + (size_t)__builtin_ctzll(bits); /* in the contract's order */
-            if (!program_holds(contract_signal(c, s)->when, &env)) continue;
+            if (!program_holds(e->signal_when[s], &env)) continue;
             e->signal_now[s] = true;
             hits[w] |= bits & -bits;
             if (!lead_add_hit(e, l, (uint32_t)s, ev->timestamp)) return APPLY_NOMEM;
             if (a) {
-                if (!account_add_hit(e, a, index, (uint32_t)s, ev->timestamp) || !mark_account_changed(e, l->account))
+                if (!account_add_hit(e, a, index, (uint32_t)s, ev->timestamp) ||
+                    (!a->changed && !mark_account_changed(e, l->account)))
                     return APPLY_NOMEM;
             }
             add_points(e, l, (uint32_t)s, ev->timestamp);
-            if (e->rank_of[s] == 0) continue;
-            strbuf d;
-            strbuf_init_fixed(&d, e->now_desc[s], ENGINE_DESCRIPTION);
-            contract_render_signal(c, s, &env, &d);
-            remember_action(e, l, (uint32_t)s, ev);
+            uint8_t rank = e->rank_of[s];
+            if (rank == 0) continue;
+            /* A description the lead does not keep is needed only by a handoff
+             * made by this event, which renders it (signal_description()). */
+            int slot = action_slot(l, rank);
+            e->desc_pending[s] = true;
+            if (slot >= 0 || !e->describe_later[s]) describe_now(e, (uint32_t)s, &env);
+            if (slot >= 0) remember_action(e, l, slot, (uint32_t)s, ev);
         }
     }
     /* a hit that earned points has decayed and added them as of now */
     if (env.points.type == VAL_NUM && l->points_at == ev->timestamp) env.points.as.num = l->points;
-    env.score = lead_score(e, l, ev->timestamp);
+    if (e->model) env.score = lead_score(e, l, ev->timestamp); /* else null, as build_env() left it */
 
-    lifecycle_wake(e, sink, l, ev->timestamp);
+    if (l->status == STATUS_RECYCLED) lifecycle_wake(e, sink, l, ev->timestamp);
     if (ev->type == EVENT_TRACK) lifecycle_outcome(e, sink, l, ev);
     if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate))
         handoff_release(e, sink, l, &env, ev->timestamp);
@@ -598,7 +687,7 @@ enum apply_result engine_apply(engine *e, const event *ev, const engine_sink *si
 {
     event_hashes h = hash_event(ev);
     prefetch_slots(e, h);
-    return apply_hashed(e, ev, sink, h);
+    return apply_hashed(e, ev, sink, h, NO_HINT, NO_HINT);
 }
 
 /* ---- many events, their look-ups started ahead --------------------------------
@@ -630,10 +719,8 @@ static void prefetch_event(const engine *e, const event *ev)
 /* An event ahead: its hashes, and what the walk found of its lead so far. */
 typedef struct lookahead {
     event_hashes h;
-    uint32_t lead, account; /* hints, NO_HINT until found */
+    uint32_t lead, account; /* hints, NO_HINT until found; once found, their hits were fetched */
 } lookahead;
-
-#define NO_HINT UINT32_MAX
 
 static void prefetch_lead(engine *e, lookahead *a)
 {
@@ -684,7 +771,8 @@ size_t engine_apply_batch(engine *e, const event *evs, size_t n, const engine_si
         if ((j -= AHEAD_STEP) < n) prefetch_lead(e, &ahead[j % AHEAD_RING]);
         if ((j -= AHEAD_STEP) < n) prefetch_lead_state(e, &ahead[j % AHEAD_RING]);
         if (i + 1 < n) prefetch_account_state(e, &ahead[(i + 1) % AHEAD_RING]);
-        enum apply_result r = apply_hashed(e, &evs[i], sink, ahead[i % AHEAD_RING].h);
+        const lookahead *walk = &ahead[i % AHEAD_RING];
+        enum apply_result r = apply_hashed(e, &evs[i], sink, walk->h, walk->lead, walk->account);
         if (results) results[i] = r;
         if (r == APPLY_NOMEM) return i + 1;
     }

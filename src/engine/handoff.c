@@ -47,10 +47,10 @@ void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, co
     for (size_t s = 0; s < contract_signal_count(c); s++) {
         if (!e->signal_now[s] || e->rank_of[s] == 0) continue;
         trigger *t = &e->triggers[n++];
-        t->message_id = e->now_message_id;
+        t->message_id = current_message_id(e);
         t->at = ev->timestamp;
         t->signal = (uint32_t)s;
-        t->description = e->now_desc[s];
+        t->description = signal_description(e, (uint32_t)s, env);
     }
     uint32_t current = n;
     for (uint8_t r = 0; r < l->recent_count; r++) {

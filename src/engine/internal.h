@@ -143,8 +143,18 @@ struct engine {
     uint32_t *lead_field_of, *account_field_of; /* the inverse: per slot, its field */
     int32_t slot_lead_id, slot_lead_stage, slot_lead_owner, slot_lead_status, slot_account_domain;
     int32_t slot_account_owner; /* "account.owner" when the contract reads or routes by it, else -1 */
+    /* the contract's parts the per-event path reads, looked up once */
+    const program **signal_when; /* per signal: its condition */
+    const gate_info **gates;
+    const program **fit_when;    /* per fit predicate */
+    size_t signal_count, gate_count, fit_count;
+    size_t signal_words;  /* the words of a signal bit set that can have bits: CONTRACT_SIGNAL_WORDS at most */
+    const points_info *points;
+    bool reads_points;    /* points on and read by some expression: the decay is worked out per event */
     uint32_t *kind_of;    /* per signal */
     uint8_t *rank_of;     /* per signal: how much its actions say */
+    bool *describe_later; /* per signal: its description reads only event, lead and account fields, so
+                           * it can be rendered after the signals (see signal_description()) */
     duration_ms history; /* hits older than this are dropped first (contract_info.history) */
 
     /* per-event scratch, sized once */
@@ -154,7 +164,10 @@ struct engine {
     trigger *triggers;
     strbuf did, asks, json;
     char (*now_desc)[ENGINE_DESCRIPTION]; /* per signal: this event's description */
-    char now_message_id[65];
+    bool *desc_pending;   /* per signal hit by this event: now_desc not yet rendered */
+    char now_message_id[65]; /* copied from now_id when first needed: see current_message_id() */
+    str now_id;
+    bool now_id_copied;
     lead *cur_lead;
     uint32_t cur_index;  /* cur_lead's index */
     bool clock_nomem;    /* an SLA clock could not be registered during this event */
@@ -182,7 +195,10 @@ const char *pool_copy(engine *e, const char *s, size_t len, size_t cap);
  * text's bytes when it fits there, so a lead that keeps asking questions
  * does not take more memory with each. False when memory runs out. */
 bool lead_set_text(engine *e, char **text, const char *s, size_t len, size_t cap);
-lead *lead_at(engine *e, uint32_t index);
+static inline lead *lead_at(engine *e, uint32_t index)
+{
+    return &e->lead_blocks[index / LEADS_PER_BLOCK][index % LEADS_PER_BLOCK];
+}
 /* The lead for a key (hash: strmap_hash() of it), created when absent;
  * NULL when memory runs out. */
 lead *lead_find_or_add(engine *e, uint64_t hash, const char *key, size_t len, uint32_t *index, bool *created);
@@ -201,6 +217,12 @@ bool is_free_mail(const engine *e, const char *domain, size_t len);
 /* persist.c */
 bool mark_changed(engine *e, uint32_t lead_index);
 bool mark_account_changed(engine *e, uint32_t account_index);
+
+/* engine.c */
+/* The current event's messageId, cut to fit now_message_id, as a C string. */
+const char *current_message_id(engine *e);
+/* This event's description of a signal it hit, rendered now if it was left for later. */
+const char *signal_description(engine *e, uint32_t signal, const eval_env *env);
 
 /* handoff.c */
 /* Picks the rep for a lead the receiving team just got (no-op without a

@@ -40,11 +40,6 @@ bool lead_set_text(engine *e, char **text, const char *s, size_t len, size_t cap
     return true;
 }
 
-lead *lead_at(engine *e, uint32_t index)
-{
-    return &e->lead_blocks[index / LEADS_PER_BLOCK][index % LEADS_PER_BLOCK];
-}
-
 lead *lead_find_or_add(engine *e, uint64_t hash, const char *key, size_t len, uint32_t *index, bool *created)
 {
     *created = false;
@@ -123,6 +118,12 @@ bool value_keep(engine *e, value *dst, const value *src)
  * event. */
 #define LEAD_EVICT_BATCH 8
 
+/* Does signal a go before signal b in eviction: more hits, then the lower number. */
+static inline bool busier(const uint8_t *counts, uint8_t a, uint8_t b)
+{
+    return counts[a] > counts[b] || (counts[a] == counts[b] && a < b);
+}
+
 static void evict_hits(engine *e, lead *l, time_ms now)
 {
     hit *hits = l->history->hits;
@@ -133,28 +134,40 @@ static void evict_hits(engine *e, lead *l, time_ms now)
     memmove(hits, hits + first, l->hit_count * sizeof *hits);
     if (l->hit_count <= LEAD_MAX_HITS - LEAD_EVICT_BATCH) return;
 
-    /* how many of each signal go: always one of the busiest, as counted so far */
+    /* how many of each signal go: always one of the busiest, as counted so
+     * far. The signals present are kept sorted busiest first (more hits,
+     * then the lower signal number), so the next to lose a hit is the first,
+     * and after losing it it moves down past the ones now busier. */
     uint8_t counts[CONTRACT_MAX_SIGNALS], drop[CONTRACT_MAX_SIGNALS];
-    uint16_t present[LEAD_MAX_HITS];
+    uint8_t order[LEAD_MAX_HITS];
     uint8_t distinct = 0;
-    for (uint8_t i = 0; i < l->hit_count; i++) counts[hits[i].signal] = drop[hits[i].signal] = 0;
-    for (uint8_t i = 0; i < l->hit_count; i++)
-        if (counts[hits[i].signal]++ == 0) present[distinct++] = hits[i].signal;
-    for (int n = l->hit_count - (LEAD_MAX_HITS - LEAD_EVICT_BATCH); n > 0; n--) {
-        uint16_t busiest = present[0];
-        for (uint8_t j = 1; j < distinct; j++) {
-            uint16_t s = present[j];
-            uint8_t n_s = counts[s], n_busiest = counts[busiest];
-            if (n_s > n_busiest || (n_s == n_busiest && s < busiest)) busiest = s;
-        }
-        counts[busiest]--;
-        drop[busiest]++;
+    memset(counts, 0, sizeof counts);
+    memset(drop, 0, sizeof drop);
+    for (uint8_t i = 0; i < l->hit_count; i++) {
+        uint8_t s = hits[i].signal;
+        order[distinct] = s;
+        distinct += counts[s]++ == 0;
     }
+    for (uint8_t i = 1; i < distinct; i++) {
+        uint8_t s = order[i], j = i;
+        for (; j > 0 && busier(counts, s, order[j - 1]); j--) order[j] = order[j - 1];
+        order[j] = s;
+    }
+    for (int n = l->hit_count - (LEAD_MAX_HITS - LEAD_EVICT_BATCH); n > 0; n--) {
+        uint8_t s = order[0], j = 0;
+        counts[s]--;
+        drop[s]++;
+        for (; j + 1 < distinct && busier(counts, order[j + 1], s); j++) order[j] = order[j + 1];
+        order[j] = s;
+    }
+    /* the oldest hits of each go: a signal's first ones, hits being in time order */
     uint8_t kept = 0;
     for (uint8_t i = 0; i < l->hit_count; i++) {
-        uint16_t s = hits[i].signal;
-        if (drop[s]) drop[s]--;
-        else hits[kept++] = hits[i];
+        uint8_t s = hits[i].signal;
+        bool keep = drop[s] == 0;
+        hits[kept] = hits[i];
+        drop[s] = (uint8_t)(drop[s] - !keep);
+        kept = (uint8_t)(kept + keep);
     }
     l->hit_count = kept;
 }
@@ -273,6 +286,16 @@ static uint32_t hours_apart(uint16_t a, uint16_t b)
     return d > 32768u ? (uint16_t)(b - a) : d;
 }
 
+/* hours_apart(hour, s->hour) <= window for a used slot, without a branch:
+ * the distance either way is within the window exactly when the forward
+ * distance plus the window, modulo 2^16, is at most twice the window
+ * (window < 2^15). */
+static inline bool is_live(const seen_slot *s, uint16_t hour, uint32_t window)
+{
+    uint16_t shifted = (uint16_t)(hour - s->hour + window);
+    return (s->hash != 0) & (shifted <= 2 * window);
+}
+
 static uint32_t window_hours(const dedupe *d)
 {
     uint64_t h = (uint64_t)(d->window + MS_PER_HOUR - 1) / MS_PER_HOUR;
@@ -316,21 +339,38 @@ static void dedupe_insert(seen_slot *slots, size_t cap, uint64_t hash, uint16_t 
 /* Rebuilds the table without expired ids, at half load: it is rebuilt
  * again once half as many ids again have arrived, so a rebuild costs each
  * id about four slot reads and two moves, and the table stays between half
- * and three quarters full (probes within a cache line or two). */
+ * and three quarters full (probes within a cache line or two). The first
+ * pass marks the live slots in a bitmap (a bit per 10-byte slot), so the
+ * second reads only those. On failure the table is as it was. */
 static bool dedupe_rebuild(dedupe *d, uint16_t hour)
 {
     seen_slot *old = d->slots;
     uint32_t window = window_hours(d);
+    size_t words = (d->cap + 63) / 64;
+    uint64_t *alive = mem_calloc(words, sizeof *alive);
+    if (!alive) return false;
     size_t live = 0;
-    for (size_t i = 0; i < d->cap; i++)
-        live += old[i].hash && hours_apart(hour, old[i].hour) <= window;
+    for (size_t w = 0; w < words; w++) {
+        size_t base = w * 64, n = d->cap - base < 64 ? d->cap - base : 64;
+        uint64_t bits = 0;
+        for (size_t j = 0; j < n; j++) bits |= (uint64_t)is_live(&old[base + j], hour, window) << j;
+        alive[w] = bits;
+        live += (size_t)__builtin_popcountll(bits);
+    }
     size_t cap = 2 * live + 1;
     if (cap < DEDUPE_MIN_SLOTS) cap = DEDUPE_MIN_SLOTS;
     seen_slot *slots = mem_calloc(cap, sizeof *slots);
-    if (!slots) return false;
-    for (size_t i = 0; i < d->cap; i++)
-        if (old[i].hash && hours_apart(hour, old[i].hour) <= window)
-            dedupe_insert(slots, cap, old[i].hash, old[i].hour);
+    if (!slots) {
+        mem_free(alive);
+        return false;
+    }
+    for (size_t w = 0; w < words; w++) {
+        for (uint64_t bits = alive[w]; bits; bits &= bits - 1) {
+            const seen_slot *s = &old[w * 64 + (size_t)__builtin_ctzll(bits)];
+            dedupe_insert(slots, cap, s->hash, s->hour);
+        }
+    }
+    mem_free(alive);
     mem_free(old);
     d->slots = slots;
     d->cap = cap;
@@ -354,18 +394,25 @@ bool dedupe_seen(dedupe *d, uint64_t hash, time_ms now, bool *nomem)
     *nomem = false;
     uint16_t hour = dedupe_hour(now);
     seen_slot *slots = d->slots;
-    for (size_t i = first_slot(hash, d->cap); slots[i].hash; i = i + 1 == d->cap ? 0 : i + 1) {
+    size_t i = first_slot(hash, d->cap);
+    for (; slots[i].hash; i = i + 1 == d->cap ? 0 : i + 1) {
         if (slots[i].hash != hash) continue;
         /* remembered for the window around its first sight, to the hour */
         if (hours_apart(hour, slots[i].hour) <= window_hours(d)) return true;
         slots[i].hour = hour; /* seen long ago: counts as new */
         return false;
     }
-    if ((d->count + 1) * 4 > d->cap * 3 && !dedupe_rebuild(d, hour)) {
-        *nomem = true;
-        return false;
+    if ((d->count + 1) * 4 > d->cap * 3) {
+        if (!dedupe_rebuild(d, hour)) {
+            *nomem = true;
+            return false;
+        }
+        dedupe_insert(d->slots, d->cap, hash, hour);
+    } else {
+        /* the search ended on the empty slot an insert would take */
+        slots[i].hash = hash;
+        slots[i].hour = hour;
     }
-    dedupe_insert(d->slots, d->cap, hash, hour);
     d->count++;
     return false;
 }
