@@ -58,6 +58,18 @@ static time_ms deadline(const engine *e, const sla_figure *f, time_ms at)
 
 /* ---- the heap ------------------------------------------------------------------- */
 
+/* The heap's order: by due time, then by lead key and clock, never by lead
+ * index. Clocks often fall due together (a weekend's handoffs all run out
+ * at the same business minute), and the order they are handled in decides
+ * who a reassignment goes to; an engine restored from saved state numbers
+ * its leads differently, and must still handle them in the same order. */
+static bool timer_before(engine *e, const sla_timer *a, const sla_timer *b)
+{
+    if (a->due != b->due) return a->due < b->due;
+    if (a->lead != b->lead) return strcmp(lead_at(e, a->lead)->key, lead_at(e, b->lead)->key) < 0;
+    return a->clock < b->clock;
+}
+
 static bool heap_push(engine *e, sla_timer t)
 {
     if (e->timer_count == e->timer_cap) {
@@ -68,7 +80,7 @@ static bool heap_push(engine *e, sla_timer t)
         e->timer_cap = cap;
     }
     size_t i = e->timer_count++;
-    while (i > 0 && e->timers[(i - 1) / 2].due > t.due) {
+    while (i > 0 && timer_before(e, &t, &e->timers[(i - 1) / 2])) {
         e->timers[i] = e->timers[(i - 1) / 2];
         i = (i - 1) / 2;
     }
@@ -83,8 +95,8 @@ static sla_timer heap_pop(engine *e)
     for (;;) {
         size_t child = 2 * i + 1;
         if (child >= n) break;
-        if (child + 1 < n && e->timers[child + 1].due < e->timers[child].due) child++;
-        if (e->timers[child].due >= last.due) break;
+        if (child + 1 < n && timer_before(e, &e->timers[child + 1], &e->timers[child])) child++;
+        if (!timer_before(e, &e->timers[child], &last)) break;
         e->timers[i] = e->timers[child];
         i = child;
     }

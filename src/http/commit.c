@@ -8,9 +8,12 @@
  * Invariants:
  *   1. a request is answered only after the transaction holding its events
  *      committed, or failed;
- *   2. the engine's memory and the store agree after every group: when a
- *      commit fails the engine is rebuilt from the store, so events that were
- *      applied but not made durable are forgotten with the rest;
+ *   2. the engine's memory and the store agree after every group: the
+ *      store's lead and account state, as of its last save, and the events
+ *      stored since, replayed, give the engine's memory exactly (see "State
+ *      saved now and then" below); when a commit fails the engine is rebuilt
+ *      that way, so events that were applied but not made durable are
+ *      forgotten with the rest;
  *   3. a duplicate messageId is answered as accepted and applied once: the
  *      store's unique index is the judge. */
 #include "http/internal.h"
@@ -171,10 +174,18 @@ static void record_breach(void *ctx, const breach *b)
     if (b->reassigned) notify(r, WEBHOOK_SLA_ESCALATED, s->scratch.data ? s->scratch.data : "{}", b->due);
 }
 
+/* Identities are written with the state they belong to (save_state()). */
+static void keep_alias(server *s, const char *alias, const char *lead)
+{
+    strbuf_append(&s->new_aliases, alias, strlen(alias) + 1);
+    strbuf_append(&s->new_aliases, lead, strlen(lead) + 1);
+}
+
 static void record_alias(void *ctx, const char *alias, const char *lead)
 {
     recorder *r = ctx;
-    if (r->s->store->ops->put_alias(r->s->store, alias, lead) != STORE_OK) r->failed = true;
+    keep_alias(r->s, alias, lead);
+    if (r->s->new_aliases.oom) r->failed = true;
 }
 
 /* ---- loading ----------------------------------------------------------------------- */
@@ -223,38 +234,215 @@ static router *router_from_store(server *s)
     return r;
 }
 
-/* A fresh engine for the current contract, holding the store's state, and
- * the router it borrows (which replaces the server's on success). */
-static engine *engine_from_store(server *s)
+/* ---- State saved now and then --------------------------------------------------------
+ *
+ * Every group stores its events, handoffs and timeline, but the state of the
+ * leads and accounts it changed is written only every `save_every` (and at a
+ * contract swap, a CSV upload, a start and a stop): rewriting it every group
+ * was half of the committer's work and of the bytes it wrote. A save writes,
+ * in one transaction, every lead and account changed since the last one, the
+ * identities made since, the router's rotation, and these meta keys:
+ *
+ *   state_through       the seq of the last event the saved state includes
+ *   state_next_handoff  the number the next handoff got then
+ *   contract            the text of the contract that applied the events after
+ *
+ * and every group writes `clock` (the wall-clock time its SLA clocks ran to)
+ * and `next_handoff`. A start loads the saved state and replays the events
+ * stored after state_through through the engine as the committer applied
+ * them: at each new time of receipt the clocks run to it first, as a group's
+ * do, and at the end they run to `clock`. The engine is deterministic, so
+ * this gives back exactly the state the stopped server had; its handoffs,
+ * changes and webhooks are in the store already and are not made again. */
+
+typedef struct replay {
+    server *s;
+    engine *e;
+    decoder *d;
+    engine_sink sink;
+    time_ms clock; /* the group time the engine's clocks have run to */
+    char *copy;    /* the body being decoded (decoding changes its bytes) */
+    size_t cap;
+    uint64_t events, refused;
+} replay;
+
+static void replay_alias(void *ctx, const char *alias, const char *lead)
+{
+    keep_alias(ctx, alias, lead); /* written again at the next save */
+}
+
+static bool replay_event(void *ctx, const store_event *se)
+{
+    replay *r = ctx;
+    if (se->received != r->clock) {
+        engine_advance(r->e, se->received, &r->sink);
+        r->clock = se->received;
+    }
+    if (se->body_len + 1 > r->cap) {
+        char *bigger = mem_realloc(r->copy, se->body_len + 1);
+        if (!bigger) return false;
+        r->copy = bigger;
+        r->cap = se->body_len + 1;
+    }
+    memcpy(r->copy, se->body, se->body_len);
+    event ev;
+    decode_error err;
+    if (!decoder_decode(r->d, r->copy, se->body_len, &ev, &err)) {
+        /* stored as the decoder took it; only a contract that reads it
+         * differently now gets here */
+        if (!r->refused++)
+            fprintf(stderr, "baton serve: stored event %llu cannot be replayed: %s (at byte %u)\n",
+                    (unsigned long long)se->seq, err.what, err.offset + 1);
+        return true;
+    }
+    r->events++;
+    return engine_apply(r->e, &ev, &r->sink) != APPLY_NOMEM;
+}
+
+static uint64_t meta_number(server *s, const char *key, uint64_t otherwise)
+{
+    char text[32];
+    if (s->store->ops->get_meta(s->store, key, text, sizeof text) != STORE_OK) return otherwise;
+    return strtoull(text, NULL, 10);
+}
+
+/* Replays the events stored after the saved state into `e`. */
+static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through)
+{
+    replay r = {.s = s, .e = e, .d = d, .sink = {.ctx = s, .alias = replay_alias}};
+    decoder_set_default_type(d, -1); /* stored bodies carry their type and time */
+    decoder_set_default_time(d, 0);
+    int rc = s->store->ops->events_after(s->store, through, replay_event, &r);
+    mem_free(r.copy);
+    if (rc != STORE_OK || s->new_aliases.oom) return false;
+    time_ms clock = (time_ms)meta_number(s, "clock", 0);
+    if (clock > r.clock) engine_advance(e, clock, &r.sink);
+    engine_set_next_handoff(e, meta_number(s, "next_handoff", 0));
+    if (r.events)
+        fprintf(stderr, "baton serve: replayed %llu events stored after the last save of state\n",
+                (unsigned long long)r.events);
+    if (r.refused)
+        fprintf(stderr, "baton serve: %llu stored events could not be replayed\n", (unsigned long long)r.refused);
+    return true;
+}
+
+/* A fresh engine for contract `c`, holding the store's state and the events
+ * stored since it was saved, and the router it borrows (which replaces the
+ * server's on success). The leads and accounts the replay changed, and the
+ * identities it made, are left to be saved. */
+static engine *engine_from_store(server *s, const contract *c, decoder *d)
 {
     engine_options eo = {.dedupe_window = s->opt.dedupe_window, .external_clock = true};
-    char next[32];
-    if (s->store->ops->get_meta(s->store, "next_handoff", next, sizeof next) == STORE_OK)
-        eo.first_handoff = strtoull(next, NULL, 10);
+    uint64_t through;
+    if (s->store->ops->last_event(s->store, &through) != STORE_OK) return NULL;
+    /* a store from before saves were periodic saved state with every group */
+    through = s->state_through = meta_number(s, "state_through", through);
+    eo.first_handoff = meta_number(s, "state_next_handoff", meta_number(s, "next_handoff", 0));
     router *r = router_from_store(s);
     if (!r) return NULL;
     eo.router = route_rep_count(r) ? r : NULL;
     eo.model = s->model;
-    engine *e = engine_new(s->contract, &eo);
-    if (!e) {
-        route_free(r);
-        return NULL;
-    }
-    route_free(s->router); /* the engine that borrowed it is about to be freed too */
-    s->router = r;
+    engine *e = engine_new(c, &eo);
+    if (!e) goto fail;
     store_load l = {.ctx = e,
                     .sizes = load_sizes,
                     .lead = load_lead,
                     .account = load_account,
                     .alias = load_alias,
-                    .seen = load_seen};
+                    .seen = load_seen,
+                    .seen_before = through + 1};
     duration_ms window = s->opt.dedupe_window ? s->opt.dedupe_window : 7 * MS_PER_DAY;
-    if (s->store->ops->load(s->store, &l, window, wall_clock()) != STORE_OK) {
-        engine_free(e);
-        return NULL;
-    }
+    strbuf_reset(&s->new_aliases);
+    if (s->store->ops->load(s->store, &l, window, wall_clock()) != STORE_OK) goto fail;
     engine_clear_changed(e);
+    if (!replay_tail(s, e, d, through)) goto fail;
+    route_free(s->router); /* the engine that borrowed it is about to be freed too */
+    s->router = r;
     return e;
+fail:
+    engine_free(e);
+    route_free(r);
+    return NULL;
+}
+
+/* Every group: the time its clocks ran to and the next handoff's number. */
+static bool write_clock(server *s, time_ms now)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)now);
+    if (s->store->ops->set_meta(s->store, "clock", text) != STORE_OK) return false;
+    snprintf(text, sizeof text, "%llu", (unsigned long long)engine_next_handoff(s->engine));
+    return s->store->ops->set_meta(s->store, "next_handoff", text) == STORE_OK;
+}
+
+/* Writes the state of every lead and account changed since the last save,
+ * the identities made since and the router's rotation, as of the last event
+ * stored; with `contract_text`, names that contract as the one that applies
+ * the events stored after. saved() clears the lists once it is durable. */
+static bool save_state(server *s, const char *contract_text)
+{
+    store *st = s->store;
+    strbuf blob;
+    strbuf_init(&blob);
+    bool ok = true;
+    for (size_t i = 0; ok && i < engine_changed_lead_count(s->engine); i++) {
+        const char *key = engine_changed_lead(s->engine, i);
+        strbuf_reset(&blob);
+        if (!engine_export_lead(s->engine, key, &blob)) continue; /* merged into another */
+        ok = st->ops->put_lead(st, key, blob.data, blob.len) == STORE_OK;
+    }
+    for (size_t i = 0; ok && i < engine_changed_account_count(s->engine); i++) {
+        const char *domain = engine_changed_account(s->engine, i);
+        strbuf_reset(&blob);
+        ok = engine_export_account(s->engine, domain, &blob) &&
+             st->ops->put_account(st, domain, blob.data, blob.len) == STORE_OK;
+    }
+    for (size_t at = 0; ok && at < s->new_aliases.len;) {
+        const char *alias = s->new_aliases.data + at, *lead = alias + strlen(alias) + 1;
+        ok = st->ops->put_alias(st, alias, lead) == STORE_OK;
+        at = (size_t)(lead + strlen(lead) + 1 - s->new_aliases.data);
+    }
+    if (ok && route_rep_count(s->router)) {
+        strbuf_reset(&blob);
+        route_export(s->router, &blob);
+        ok = !blob.oom && st->ops->put_router_state(st, blob.data, blob.len) == STORE_OK;
+    }
+    uint64_t through = 0;
+    char text[32];
+    ok = ok && !blob.oom && st->ops->last_event(st, &through) == STORE_OK;
+    snprintf(text, sizeof text, "%llu", (unsigned long long)through);
+    ok = ok && st->ops->set_meta(st, "state_through", text) == STORE_OK;
+    snprintf(text, sizeof text, "%llu", (unsigned long long)engine_next_handoff(s->engine));
+    ok = ok && st->ops->set_meta(st, "state_next_handoff", text) == STORE_OK;
+    if (ok && contract_text) ok = st->ops->set_meta(st, "contract", contract_text) == STORE_OK;
+    strbuf_free(&blob);
+    return ok;
+}
+
+/* After the commit that held a save. */
+static void saved(server *s, time_ms now)
+{
+    engine_clear_changed(s->engine);
+    strbuf_reset(&s->new_aliases);
+    s->saved_at = now;
+    s->save_due = false;
+    s->contract_stored = true;
+    s->store->ops->last_event(s->store, &s->state_through); /* as save_state() wrote it */
+}
+
+/* A save in a transaction of its own; false, with the store's message in
+ * `why`, leaves everything as it was. */
+static bool save_now(server *s, const char *contract_text, char *why, size_t cap)
+{
+    store *st = s->store;
+    if (st->ops->begin(st) == STORE_OK && save_state(s, contract_text) && st->ops->commit(st) == STORE_OK) {
+        saved(s, wall_clock());
+        return true;
+    }
+    snprintf(why, cap, "%s", store_error(st));
+    st->ops->rollback(st);
+    store_reset(st);
+    return false;
 }
 
 static contract *read_contract(const char *path, const char *text, size_t len, strbuf *report)
@@ -270,6 +458,63 @@ static contract *read_contract(const char *path, const char *text, size_t len, s
 }
 
 static void prune_when_due(server *s);
+static bool swap_contract(server *s, contract *c, const char *text, size_t len, strbuf *report);
+
+/* The engine at a start: the events stored after the last save were applied
+ * under the contract that save names, so they are replayed under it; when
+ * the file names another, the state then moves to the file's, as at a
+ * reload. NULL when the store cannot be read. */
+static engine *engine_from_stored_contract(server *s)
+{
+    strbuf text;
+    strbuf_init(&text);
+    uint64_t last = 0;
+    int rc = s->store->ops->get_meta_text(s->store, "contract", &text);
+    if (rc == STORE_OK && text.len == strlen(s->contract_text) && memcmp(text.data, s->contract_text, text.len) == 0)
+        s->contract_stored = true;
+    bool tail = rc == STORE_OK && s->store->ops->last_event(s->store, &last) == STORE_OK &&
+                last > meta_number(s, "state_through", last);
+    s->save_due = true; /* what the replay changed, and the contract when it is not stored */
+    if (s->contract_stored || !tail) {
+        strbuf_free(&text);
+        return engine_from_store(s, s->contract, s->decoder);
+    }
+    strbuf report;
+    strbuf_init(&report);
+    contract *then = read_contract("the contract stored with the state", text.data, text.len, &report);
+    decoder *d = then ? decoder_new(then) : NULL;
+    engine *e = d ? engine_from_store(s, then, d) : NULL;
+    if (!e) {
+        /* not readable now (a newer baton's?): replayed under the file's */
+        fprintf(stderr, "baton serve: the events since the last save are replayed under %s: the contract "
+                        "that applied them cannot be used\n%s", s->opt.contract, report.data ? report.data : "");
+        decoder_free(d);
+        contract_free(then);
+        strbuf_free(&report);
+        strbuf_free(&text);
+        return engine_from_store(s, s->contract, s->decoder);
+    }
+    /* run it as the current contract, then swap to the file's */
+    contract *file = s->contract;
+    decoder *file_decoder = s->decoder;
+    char *file_text = s->contract_text;
+    size_t file_len = strlen(file_text);
+    s->contract = then;
+    s->decoder = d;
+    s->engine = e;
+    s->contract_text = text.data; /* the buffer's, now the server's */
+    decoder_free(file_decoder);
+    strbuf_reset(&report);
+    bool swapped = swap_contract(s, file, file_text, file_len, &report);
+    fprintf(stderr, "baton serve: replayed the events since the last save under the contract that applied them; "
+                    "%s", report.data ? report.data : "\n");
+    strbuf_free(&report);
+    mem_free(file_text);
+    if (swapped) return s->engine;
+    s->engine = NULL; /* not started: the caller's message says why */
+    engine_free(e);
+    return NULL;
+}
 
 bool server_load(server *s)
 {
@@ -304,12 +549,18 @@ bool server_load(server *s)
                     refused.data ? refused.data : model);
         strbuf_free(&refused);
     }
-    s->engine = s->decoder ? engine_from_store(s) : NULL;
+    s->engine = s->decoder ? engine_from_stored_contract(s) : NULL;
     if (s->engine && engine_score_problem(s->engine))
         fprintf(stderr, "baton serve: %s; `score` is null, so gates that read it do not hold\n",
                 engine_score_problem(s->engine));
     if (!s->engine) {
         fprintf(stderr, "baton serve: cannot load the state in %s: %s\n", s->opt.db, store_error(s->store));
+        return false;
+    }
+    /* saved at once, so what the replay rebuilt is not replayed again, and
+     * pruning may drop the events it read */
+    if (!save_now(s, s->contract_stored ? NULL : s->contract_text, why, sizeof why)) {
+        fprintf(stderr, "baton serve: cannot save the state in %s: %s\n", s->opt.db, why);
         return false;
     }
     prune_when_due(s); /* before the server answers anyone */
@@ -422,26 +673,35 @@ void job_release(job *j)
     j->items = NULL;
 }
 
-bool server_replace_contract(server *s, const char *path, const char *text, size_t len, strbuf *report)
+contract *server_check_contract(const char *path, const char *text, size_t len, strbuf *report)
 {
     contract *c = read_contract(path, text, len, report);
-    if (!c) return false;
+    if (!c) return NULL;
     size_t passed;
     if (engine_run_golden(c, path, false, report, &passed) > 0) { /* its own cases must pass */
         strbuf_puts(report, "the contract's golden tests fail; the running one stays\n");
         contract_free(c);
-        return false;
+        return NULL;
     }
+    return c;
+}
+
+/* Runs `c` instead of the current contract: every lead and account moves to
+ * a new engine by name, and the state is saved in the same step, naming `c`,
+ * so every event stored after it is one `c` applied. On the committer's
+ * thread; takes `c`. False, with why in `report`, leaves the running one. */
+static bool swap_contract(server *s, contract *c, const char *text, size_t len, strbuf *report)
+{
     decoder *d = decoder_new(c);
+    char *copy = mem_alloc(len + 1);
     engine_options eo = {.dedupe_window = s->opt.dedupe_window,
                          .external_clock = true,
                          .router = route_rep_count(s->router) ? s->router : NULL,
                          .model = s->model};
     pthread_mutex_lock(&s->engine_lock);
     eo.first_handoff = engine_next_handoff(s->engine);
-    engine *e = d ? engine_new(c, &eo) : NULL;
+    engine *e = d && copy ? engine_new(c, &eo) : NULL;
     bool ok = e != NULL;
-    /* every lead and account moves across, by name */
     strbuf blob;
     strbuf_init(&blob);
     for (size_t i = 0; ok && i < engine_account_count(s->engine); i++) {
@@ -456,9 +716,18 @@ bool server_replace_contract(server *s, const char *path, const char *text, size
         ok = engine_export_lead(s->engine, key, &blob) && engine_import_lead(e, blob.data, blob.len);
     }
     strbuf_free(&blob);
+    if (!ok) strbuf_puts(report, "out of memory while moving state to the new contract; the running one stays\n");
+    if (ok) {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        char why[256];
+        ok = save_now(s, copy, why, sizeof why);
+        if (!ok) strbuf_printf(report, "the state could not be saved (%s); the running contract stays\n", why);
+    }
     if (ok) {
         engine_free(s->engine);
         decoder_free(s->decoder);
+        mem_free(s->contract_text);
         /* no connection thread decodes with the old contract past here, and
          * jobs it decoded are decoded again by the committer */
         pthread_rwlock_wrlock(&s->contract_lock);
@@ -466,20 +735,27 @@ bool server_replace_contract(server *s, const char *path, const char *text, size
         s->engine = e;
         s->decoder = d;
         s->contract = c;
+        s->contract_text = copy;
         s->generation++;
         free_idle_decoders(s);
         pthread_rwlock_unlock(&s->contract_lock);
-        engine_clear_changed(e);
         const contract_info *about = contract_about(c);
-        strbuf_printf(report, "%s: now running %s version %u\n", path, about->name, about->version);
+        strbuf_printf(report, "now running %s version %u\n", about->name, about->version);
     } else {
-        strbuf_puts(report, "out of memory while moving state to the new contract; the running one stays\n");
         engine_free(e);
         decoder_free(d);
         contract_free(c);
+        mem_free(copy);
     }
     pthread_mutex_unlock(&s->engine_lock);
     return ok;
+}
+
+bool server_submit_contract(server *s, contract *c, const char *text, size_t len, strbuf *report)
+{
+    job j = {.default_type = -1, .swap = c, .swap_text = text, .swap_len = len, .swap_report = report};
+    committer_submit(s, &j);
+    return j.swapped;
 }
 
 /* ---- one group ------------------------------------------------------------------- */
@@ -564,37 +840,6 @@ done:
     mem_free(copy);
 }
 
-/* Writes the state of every lead and account the group changed. */
-static bool save_state(server *s)
-{
-    strbuf blob;
-    strbuf_init(&blob);
-    bool ok = true;
-    for (size_t i = 0; ok && i < engine_changed_lead_count(s->engine); i++) {
-        const char *key = engine_changed_lead(s->engine, i);
-        strbuf_reset(&blob);
-        if (!engine_export_lead(s->engine, key, &blob)) continue; /* merged into another */
-        ok = s->store->ops->put_lead(s->store, key, blob.data, blob.len) == STORE_OK;
-    }
-    for (size_t i = 0; ok && i < engine_changed_account_count(s->engine); i++) {
-        const char *domain = engine_changed_account(s->engine, i);
-        strbuf_reset(&blob);
-        ok = engine_export_account(s->engine, domain, &blob) &&
-             s->store->ops->put_account(s->store, domain, blob.data, blob.len) == STORE_OK;
-    }
-    char next[32];
-    snprintf(next, sizeof next, "%llu", (unsigned long long)engine_next_handoff(s->engine));
-    ok = ok && !blob.oom && s->store->ops->set_meta(s->store, "next_handoff", next) == STORE_OK;
-    if (ok && route_rep_count(s->router)) {
-        strbuf_reset(&blob);
-        route_export(s->router, &blob);
-        ok = !blob.oom && s->store->ops->put_router_state(s->store, blob.data, blob.len) == STORE_OK;
-    }
-    strbuf_free(&blob);
-    engine_clear_changed(s->engine);
-    return ok;
-}
-
 static void count_batch(server *s, uint64_t n)
 {
     int b = 0;
@@ -630,6 +875,7 @@ static void process_csv(server *s, job *j, recorder *rec)
         engine_set_router(s->engine, s->router);
     }
     fclose(in);
+    s->save_due = true; /* the event log does not hold what it changed */
 }
 
 static void run_group(server *s, job *jobs)
@@ -655,19 +901,24 @@ static void run_group(server *s, job *jobs)
             events += j->items[i].status == ITEM_ACCEPTED;
         }
     }
-    if (r == STORE_OK && !st->failed && !rec.failed && save_state(s)) r = st->ops->commit(st);
+    duration_ms every = s->opt.save_every ? s->opt.save_every : 2 * MS_PER_SECOND;
+    bool save = s->save_due || now - s->saved_at >= every;
+    if (r == STORE_OK && !st->failed && !rec.failed && write_clock(s, now) &&
+        (!save || save_state(s, s->contract_stored ? NULL : s->contract_text)))
+        r = st->ops->commit(st);
     else r = STORE_ERROR;
     if (r != STORE_OK) {
         fprintf(stderr, "baton serve: commit failed: %s; reloading state from the store\n", store_error(st));
         st->ops->rollback(st);
         store_reset(st);
-        engine *fresh = engine_from_store(s);
+        engine *fresh = engine_from_store(s, s->contract, s->decoder);
         if (fresh) {
             engine_free(s->engine);
             s->engine = fresh;
         }
         atomic_fetch_add(&s->failed_commits, 1);
     } else {
+        if (save) saved(s, now);
         if (rec.notified) webhook_wake(s->webhooks);
         atomic_fetch_add(&s->commits, 1);
         atomic_fetch_add(&s->committed_events, events);
@@ -683,8 +934,9 @@ static void reload_from_file(server *s)
     char *text = file_read(s->opt.contract, &len);
     strbuf report;
     strbuf_init(&report);
+    contract *c = text ? server_check_contract(s->opt.contract, text, len, &report) : NULL;
     if (!text) strbuf_printf(&report, "%s: cannot read; the running contract stays\n", s->opt.contract);
-    else if (!server_replace_contract(s, s->opt.contract, text, len, &report))
+    else if (!c || !swap_contract(s, c, text, len, &report))
         strbuf_puts(&report, "the contract was refused; the running one stays\n");
     fputs(report.data ? report.data : "", stderr);
     strbuf_free(&report);
@@ -695,12 +947,12 @@ static void reload_from_file(server *s)
  * their state: only the raw event log is shortened. */
 static void prune_when_due(server *s)
 {
-    if (!s->opt.event_retention) return;
+    if (!s->opt.event_retention || !s->state_through) return; /* never an event the saved state does not include yet */
     time_ms now = wall_clock();
     if (s->last_prune && now - s->last_prune < MS_PER_HOUR) return;
     s->last_prune = now;
     uint64_t removed = 0;
-    if (s->store->ops->prune_events(s->store, now - s->opt.event_retention, &removed) != STORE_OK) {
+    if (s->store->ops->prune_events(s->store, now - s->opt.event_retention, s->state_through, &removed) != STORE_OK) {
         fprintf(stderr, "baton serve: pruning old events failed: %s\n", store_error(s->store));
         store_reset(s->store);
     } else if (removed) {
@@ -739,8 +991,11 @@ static void *committer_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         if (atomic_exchange(&s->reload, false)) reload_from_file(s);
         if (!jobs && !stop && due && wall_clock() > due) run_group(s, NULL); /* only clocks ran out */
+        if (stop) s->save_due = true; /* a start after a stop replays nothing */
+        if (jobs || stop) run_group(s, jobs);
+        for (job *j = jobs; j; j = j->next)
+            if (j->swap) j->swapped = swap_contract(s, j->swap, j->swap_text, j->swap_len, j->swap_report);
         if (jobs) {
-            run_group(s, jobs);
             pthread_mutex_lock(&s->lock);
             for (job *j = jobs; j; j = j->next) j->done = true;
             pthread_cond_broadcast(&s->finished);

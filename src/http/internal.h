@@ -44,6 +44,13 @@ typedef struct job {
     size_t csv_len, csv_set;
     bool csv_reps;          /* reps, not accounts */
     strbuf *csv_errors;     /* JSON objects, comma-separated */
+    /* or a contract to run instead of the current one, checked already;
+     * the committer takes it (and frees it when it cannot run it) */
+    contract *swap;
+    const char *swap_text;
+    size_t swap_len;
+    strbuf *swap_report;
+    bool swapped;
     bool done;
     int result; /* STORE_OK, or STORE_ERROR when the commit failed */
 } job;
@@ -77,6 +84,13 @@ typedef struct server {
     atomic_bool reload;
     pthread_t committer;
     time_ms last_prune;
+    /* State saved now and then (commit.c): when it was last written, whether
+     * the next group must write it, whether the store holds the running
+     * contract's text, and the identities made since ("alias\0lead\0"...) */
+    time_ms saved_at;
+    uint64_t state_through; /* the seq of the last event the saved state includes */
+    bool save_due, contract_stored;
+    strbuf new_aliases;
     checkpointer *checkpointer; /* copies the WAL into the database, off the commit path; NULL: inside commits */
     webhook_worker *webhooks; /* NULL when no endpoint is configured */
     router *router;           /* the reps; the committer's, like the engine that borrows it */
@@ -125,10 +139,13 @@ void free_idle_decoders(server *s);
 /* Loads the contract, the engine and the store's state; false with a
  * message on stderr. */
 bool server_load(server *s);
-/* Reads and checks the contract text; when valid, replaces the running one
- * and moves every lead's state to it. Errors go to `report` (rendered text);
- * false leaves the running contract in force. */
-bool server_replace_contract(server *s, const char *path, const char *text, size_t len, strbuf *report);
+/* Reads the contract text and runs its golden tests: the contract, or NULL
+ * with the errors in `report` (rendered text). Any thread. */
+contract *server_check_contract(const char *path, const char *text, size_t len, strbuf *report);
+/* Has the committer run `c` (from server_check_contract()) instead of the
+ * current contract, moving every lead's state to it; false, with why in
+ * `report`, leaves the running contract in force. Takes `c`. */
+bool server_submit_contract(server *s, contract *c, const char *text, size_t len, strbuf *report);
 
 /* server.c */
 store *reader_take(server *s);

@@ -698,7 +698,9 @@ static enum MHD_Result put_contract(server *s, struct MHD_Connection *c, request
 {
     strbuf report;
     strbuf_init(&report);
-    bool ok = server_replace_contract(s, "contract", rq->body.data ? rq->body.data : "", rq->body.len, &report);
+    const char *text = rq->body.data ? rq->body.data : "";
+    contract *checked = server_check_contract("contract", text, rq->body.len, &report);
+    bool ok = checked && server_submit_contract(s, checked, text, rq->body.len, &report);
     strbuf b;
     strbuf_init(&b);
     strbuf_printf(&b, "{\"success\":%s,\"report\":", ok ? "true" : "false");
@@ -1021,6 +1023,7 @@ int serve_run(const serve_options *opt)
     if (!s) return SERVE_INTERNAL;
     s->opt = *opt;
     strbuf_init(&s->scratch);
+    strbuf_init(&s->new_aliases);
     pthread_mutex_init(&s->engine_lock, NULL);
     /* a swap waits for the decodes under way, not for every one to come */
     pthread_rwlockattr_t prefer_writer;
@@ -1114,6 +1117,7 @@ done:
     contract_free(s->contract);
     mem_free(s->contract_text);
     strbuf_free(&s->scratch);
+    strbuf_free(&s->new_aliases);
     pthread_mutex_destroy(&s->engine_lock);
     pthread_rwlock_destroy(&s->contract_lock);
     pthread_mutex_destroy(&s->lock);

@@ -39,7 +39,8 @@
  * sqlite3 shell strftime('%Y-%m-%dT%H:%M:%fZ', at / 1000.0, 'unixepoch')
  * shows one as ISO-8601.
  *
- *   meta       key TEXT PRIMARY KEY, value TEXT
+ *   meta       key TEXT PRIMARY KEY, value TEXT -- the committer's keys (http/commit.c):
+ *              clock, next_handoff, state_through, state_next_handoff, contract
  *   events     seq INTEGER PRIMARY KEY (arrival order), message_id TEXT UNIQUE
  *              (NULL: the event had none), lead TEXT (the lead it was applied
  *              to), type TEXT, name TEXT, at (the event's timestamp), received
@@ -254,7 +255,7 @@ static const char *const migrations[] = {
     X(LOAD_ACCOUNTS, "SELECT domain, state FROM accounts")                                         \
     X(LOAD_ALIASES, "SELECT alias, lead FROM identities")                                          \
     X(LOAD_SEEN, "SELECT message_id, at FROM events"                                               \
-                 " WHERE received >= ?1 AND message_id IS NOT NULL")                               \
+                 " WHERE received >= ?1 AND +seq < ?2 AND message_id IS NOT NULL")                 \
     X(GET_HANDOFF, "SELECT packet FROM handoffs WHERE id = ?1")                                    \
     X(TIMELINE, "SELECT lead, at, from_stage, from_status, to_stage, to_status, owner, cause,"     \
                 " handoff, actor FROM timeline WHERE lead = ?1 ORDER BY at, seq")                  \
@@ -268,7 +269,10 @@ static const char *const migrations[] = {
     X(GET_ROUTER_STATE, "SELECT state FROM router_state WHERE id = 1")                             \
     X(EACH_EVENT, "SELECT message_id, lead, type, name, at, received, body FROM events"             \
                   " WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR name = ?3) ORDER BY seq")      \
-    X(PRUNE_EVENTS, "DELETE FROM events WHERE received < ?1")                                      \
+    X(EVENTS_AFTER, "SELECT message_id, lead, type, name, at, received, body, seq FROM events"      \
+                    " WHERE seq > ?1 ORDER BY seq")                                                \
+    X(LAST_EVENT, "SELECT coalesce(max(seq), 0) FROM events")                                      \
+    X(PRUNE_EVENTS, "DELETE FROM events WHERE received < ?1 AND seq <= ?2")                        \
     X(PUT_WEBHOOK, "INSERT INTO outbox (endpoint, type, data, created, next_at)"                   \
                    " VALUES (?1, ?2, ?3, ?4, ?4)")                                                 \
     X(DUE_WEBHOOKS, "SELECT id, endpoint, type, data, created, attempts FROM outbox"               \
@@ -649,6 +653,23 @@ static int sqlite_set_meta(store *base, const char *key, const char *value)
 }
 
 /* A value longer than cap - 1 bytes is an error, not cut short. */
+static int sqlite_get_meta_text(store *base, const char *key, strbuf *out)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_GET_META];
+    if (bind_text(st, 1, key) != SQLITE_OK) return statement_failed(s, st, "get_meta_text", false);
+    int step = sqlite3_step(st), rc = STORE_OK;
+    if (step == SQLITE_DONE) rc = STORE_NOT_FOUND;
+    else if (step != SQLITE_ROW) return statement_failed(s, st, "get_meta_text", false);
+    else {
+        strbuf_append(out, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        if (out->oom) rc = read_failed(s, "get_meta_text: out of memory for the value of %s", key);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 static int sqlite_get_meta(store *base, const char *key, char *out, size_t cap)
 {
     sqlite_store *s = from(base);
@@ -722,7 +743,11 @@ static int load_seen(sqlite_store *s, const store_load *l, time_ms since)
 {
     sqlite3_stmt *st = s->stmt[STMT_LOAD_SEEN];
     int rc = STORE_OK, step;
-    if (bind_int(st, 1, since) != SQLITE_OK) return statement_failed(s, st, "load", false);
+    /* the query reads the received index; "+seq" keeps SQLite from
+     * scanning every event below `before` instead */
+    int64_t before = l->seen_before ? (int64_t)l->seen_before : INT64_MAX;
+    if ((bind_int(st, 1, since) | bind_int(st, 2, before)) != SQLITE_OK)
+        return statement_failed(s, st, "load", false);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 0);
         if (!l->seen(l->ctx, id ? id : "", sqlite3_column_int64(st, 1))) {
@@ -1000,14 +1025,10 @@ static int sqlite_get_router_state(store *base, strbuf *out)
     return rc;
 }
 
-static int sqlite_each_event(store *base, time_ms since, time_ms until, const char *name, store_event_fn fn,
-                             void *ctx)
+/* Hands each row of an events query (message_id, lead, type, name, at,
+ * received, body, and optionally seq) to `fn` until it returns false. */
+static int each_event_row(sqlite_store *s, sqlite3_stmt *st, const char *what, store_event_fn fn, void *ctx)
 {
-    sqlite_store *s = from(base);
-    if (base->failed) return STORE_ERROR;
-    sqlite3_stmt *st = s->stmt[STMT_EACH_EVENT];
-    if ((bind_int(st, 1, since) | bind_int(st, 2, until) | bind_text(st, 3, name)) != SQLITE_OK)
-        return statement_failed(s, st, "each_event", false);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         store_event e = {
@@ -1020,19 +1041,52 @@ static int sqlite_each_event(store *base, time_ms since, time_ms until, const ch
             .body = (const char *)sqlite3_column_text(st, 6),
             .body_len = (size_t)sqlite3_column_bytes(st, 6),
         };
+        if (sqlite3_column_count(st) > 7) e.seq = (uint64_t)sqlite3_column_int64(st, 7);
         if (!fn(ctx, &e)) break;
     }
-    if (step != SQLITE_ROW && step != SQLITE_DONE) return statement_failed(s, st, "each_event", false);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) return statement_failed(s, st, what, false);
     sqlite3_reset(st);
     return STORE_OK;
 }
 
-static int sqlite_prune_events(store *base, time_ms before, uint64_t *removed)
+static int sqlite_each_event(store *base, time_ms since, time_ms until, const char *name, store_event_fn fn,
+                             void *ctx)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_EACH_EVENT];
+    if ((bind_int(st, 1, since) | bind_int(st, 2, until) | bind_text(st, 3, name)) != SQLITE_OK)
+        return statement_failed(s, st, "each_event", false);
+    return each_event_row(s, st, "each_event", fn, ctx);
+}
+
+static int sqlite_events_after(store *base, uint64_t after, store_event_fn fn, void *ctx)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_EVENTS_AFTER];
+    if (bind_int(st, 1, (int64_t)after) != SQLITE_OK) return statement_failed(s, st, "events_after", false);
+    return each_event_row(s, st, "events_after", fn, ctx);
+}
+
+static int sqlite_last_event(store *base, uint64_t *seq)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_LAST_EVENT];
+    if (sqlite3_step(st) != SQLITE_ROW) return statement_failed(s, st, "last_event", false);
+    *seq = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return STORE_OK;
+}
+
+static int sqlite_prune_events(store *base, time_ms before, uint64_t through, uint64_t *removed)
 {
     sqlite_store *s = from(base);
     if (base->failed) return STORE_ERROR;
     sqlite3_stmt *st = s->stmt[STMT_PRUNE_EVENTS];
-    int rc = run_write(s, st, bind_int(st, 1, before), "prune_events");
+    int64_t last = through ? (int64_t)through : INT64_MAX;
+    int rc = run_write(s, st, bind_int(st, 1, before) | bind_int(st, 2, last), "prune_events");
     if (removed) *removed = rc == STORE_OK ? (uint64_t)sqlite3_changes64(s->db) : 0;
     return rc;
 }
@@ -1182,6 +1236,7 @@ static const store_ops sqlite_ops = {
     .put_alias = sqlite_put_alias,
     .set_meta = sqlite_set_meta,
     .get_meta = sqlite_get_meta,
+    .get_meta_text = sqlite_get_meta_text,
     .load = sqlite_load,
     .list_handoffs = sqlite_list_handoffs,
     .get_handoff = sqlite_get_handoff,
@@ -1189,6 +1244,8 @@ static const store_ops sqlite_ops = {
     .put_token = sqlite_put_token,
     .find_token = sqlite_find_token,
     .each_event = sqlite_each_event,
+    .events_after = sqlite_events_after,
+    .last_event = sqlite_last_event,
     .put_reps_csv = sqlite_put_reps_csv,
     .each_reps_csv = sqlite_each_reps_csv,
     .put_router_state = sqlite_put_router_state,

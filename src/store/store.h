@@ -27,6 +27,7 @@ enum store_result {
 typedef struct store store;
 
 typedef struct store_event {
+    uint64_t seq;           /* its place in arrival order (reads only; put_event ignores it) */
     const char *message_id; /* NULL: the event has none (never a duplicate) */
     const char *lead;       /* the lead it was applied to */
     const char *type, *name;
@@ -76,6 +77,8 @@ typedef struct store_load {
     bool (*account)(void *ctx, const void *blob, size_t len);
     bool (*alias)(void *ctx, const char *alias, const char *lead);
     bool (*seen)(void *ctx, const char *message_id, time_ms at);
+    uint64_t seen_before; /* 0: seen() gets every event in the window; else only those
+                           * with a smaller seq (the ones after are replayed instead) */
 } store_load;
 
 /* One webhook delivery waiting in the outbox: an event for one endpoint,
@@ -137,6 +140,8 @@ typedef struct store_ops {
     int (*set_meta)(store *s, const char *key, const char *value);
     /* copies the value into out (NUL-terminated); STORE_NOT_FOUND when unset */
     int (*get_meta)(store *s, const char *key, char *out, size_t cap);
+    /* the same for a value of any length, appended to `out` */
+    int (*get_meta_text)(store *s, const char *key, strbuf *out);
     /* state for a restart: every lead, account and alias, and the message ids
      * received in the last `seen_window` (with the event's own time); NULL
      * callbacks are skipped, and one that returns false fails the load */
@@ -162,8 +167,14 @@ typedef struct store_ops {
     /* stored events, in arrival order, whose own time is in [since, until);
      * `name` NULL for every event, else only track events of that name */
     int (*each_event)(store *s, time_ms since, time_ms until, const char *name, store_event_fn fn, void *ctx);
-    /* drops events received before `before`; reports how many */
-    int (*prune_events)(store *s, time_ms before, uint64_t *removed);
+    /* stored events with a seq greater than `after`, in arrival order */
+    int (*events_after)(store *s, uint64_t after, store_event_fn fn, void *ctx);
+    /* the seq of the last event stored (0: none) */
+    int (*last_event)(store *s, uint64_t *seq);
+    /* drops events received before `before` whose seq is at most `through`
+     * (0: any; events after a saved state are kept for its replay); reports
+     * how many */
+    int (*prune_events)(store *s, time_ms before, uint64_t through, uint64_t *removed);
     /* Checkpoints: by default the store copies its write-ahead log into the
      * database now and then, inside a commit. A writer that calls
      * manual_checkpoints() leaves that to checkpoint(), which another

@@ -68,6 +68,15 @@ while read -r lead; do
     [ "$h" -eq 1 ] || missing=$((missing + 1))
 done < "$TMP/acked"
 [ $missing -eq 0 ] && ok || bad "$missing acknowledged events or handoffs are missing or doubled"
+# Every acknowledged lead again, with another pricing visit: a lead whose
+# state a restart lost (saved or replayed) would be handed off a second time.
+body='{"batch":['
+while read -r lead; do
+    body="$body{\"type\":\"page\",\"userId\":\"$lead\",\"messageId\":\"$lead-c\",\"timestamp\":\"2026-10-05T10:00:00Z\",\"category\":\"pricing\",\"properties\":{\"seconds\":300}},"
+done < "$TMP/acked"
+body="${body%,}]}"
+status=$(curl -s -o /dev/null -w '%{http_code}' -u "$key:" -H 'Content-Type: application/json' --data-binary "$body" "$url/v1/batch")
+[ "$status" = 200 ] && ok || bad "the follow-up batch was answered $status"
 dups=$(sqlite3 "$DB" "select count(*) from (select lead from handoffs group by lead having count(*) > 1)")
 [ "$dups" -eq 0 ] && ok || bad "$dups leads were handed off twice"
 kill -TERM "$pid"

@@ -947,7 +947,7 @@ static void test_failed_write_sticks_until_reset(void **state)
     assert_int_equal(s->ops->timeline(s, "lead-1", on_row, &r), STORE_ERROR);
     assert_int_equal(s->ops->find_token(s, "x", &role), STORE_ERROR);
     assert_int_equal(s->ops->load(s, &cb, MS_PER_DAY, T0), STORE_ERROR);
-    assert_int_equal(s->ops->prune_events(s, T0, &removed), STORE_ERROR);
+    assert_int_equal(s->ops->prune_events(s, T0, 0, &removed), STORE_ERROR);
     assert_int_equal(s->ops->commit(s), STORE_ERROR);
     assert_int_equal(s->ops->begin(s), STORE_ERROR);
     assert_string_equal(store_error(s), first);
@@ -980,6 +980,62 @@ static void test_failed_write_sticks_until_reset(void **state)
 
 /* ---- retention ---------------------------------------------------------------------------- */
 
+/* ---- replaying what a save does not hold ------------------------------------------- */
+
+static bool on_event_after(void *ctx, const store_event *e)
+{
+    char text[256];
+    snprintf(text, sizeof text, "%llu:%s@%lld", (unsigned long long)e->seq, e->message_id ? e->message_id : "-",
+             (long long)(e->received - T0));
+    rows_add(ctx, text);
+    return true;
+}
+
+/* The server saves state as of one event (state_through) and replays those
+ * after it: they come back in arrival order with their seq and time of
+ * receipt, and are not among the ids a load marks as seen. */
+static void test_events_after_a_save(void **state)
+{
+    fixture *f = *state;
+    store *s = open_ok(f);
+    uint64_t last = 99;
+    assert_int_equal(s->ops->last_event(s, &last), STORE_OK);
+    assert_int_equal(last, 0); /* none yet */
+    const char *ids[] = {"a", "b", NULL, "d"};
+    for (int i = 0; i < 4; i++) {
+        store_event e = event(ids[i], "lead", T0, T0 + i);
+        assert_int_equal(s->ops->put_event(s, &e), STORE_OK);
+    }
+    assert_int_equal(s->ops->last_event(s, &last), STORE_OK);
+    assert_int_equal(last, 4);
+    rows after = {0};
+    assert_int_equal(s->ops->events_after(s, 2, on_event_after, &after), STORE_OK);
+    assert_int_equal(after.count, 2);
+    assert_string_equal(after.item[0], "3:-@2");
+    assert_string_equal(after.item[1], "4:d@3");
+    rows_free(&after);
+
+    loaded l = {0};
+    store_load cb = {.ctx = &l, .seen = on_seen, .seen_before = 3};
+    assert_int_equal(s->ops->load(s, &cb, MS_PER_DAY, T0 + 10), STORE_OK);
+    assert_int_equal(l.seen.count, 2); /* a and b; d is replayed, not seen */
+    assert_string_equal(l.seen.item[1], "b@0");
+    loaded_free(&l);
+
+    /* a value of any length: the stored contract */
+    strbuf big, got;
+    strbuf_init(&big);
+    strbuf_init(&got);
+    for (int i = 0; i < 5000; i++) strbuf_puts(&big, "gates: ");
+    assert_int_equal(s->ops->set_meta(s, "contract", big.data), STORE_OK);
+    assert_int_equal(s->ops->get_meta_text(s, "contract", &got), STORE_OK);
+    assert_string_equal(got.data, big.data);
+    assert_int_equal(s->ops->get_meta_text(s, "absent", &got), STORE_NOT_FOUND);
+    strbuf_free(&big);
+    strbuf_free(&got);
+    store_close(s);
+}
+
 static void test_prune_events(void **state)
 {
     fixture *f = *state;
@@ -990,9 +1046,11 @@ static void test_prune_events(void **state)
         assert_int_equal(s->ops->put_event(s, &e), STORE_OK);
     }
     uint64_t removed = 0;
-    assert_int_equal(s->ops->prune_events(s, T0 + 2000, &removed), STORE_OK);
-    assert_int_equal(removed, 2); /* received before, not at */
-    assert_int_equal(s->ops->prune_events(s, T0 + 2000, &removed), STORE_OK);
+    assert_int_equal(s->ops->prune_events(s, T0 + 2000, 1, &removed), STORE_OK);
+    assert_int_equal(removed, 1); /* only up to the seq given: the rest wait for a save */
+    assert_int_equal(s->ops->prune_events(s, T0 + 2000, 0, &removed), STORE_OK);
+    assert_int_equal(removed, 1); /* received before, not at */
+    assert_int_equal(s->ops->prune_events(s, T0 + 2000, 0, &removed), STORE_OK);
     assert_int_equal(removed, 0);
     store_event again = event("a", "lead", T0, T0 + 5000); /* pruned ids are forgotten */
     assert_int_equal(s->ops->put_event(s, &again), STORE_OK);
@@ -1312,6 +1370,7 @@ int main(void)
         TEST(test_tokens),
         TEST(test_failed_write_sticks_until_reset),
         TEST(test_prune_events),
+        TEST(test_events_after_a_save),
         TEST(test_killed_after_commit_keeps_what_was_committed),
         TEST(test_outbox_due_attempts_and_dead_letters),
         TEST(test_load_time),
