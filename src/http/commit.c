@@ -318,6 +318,7 @@ static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through)
     time_ms clock = (time_ms)meta_number(s, "clock", 0);
     if (clock > r.clock) engine_advance(e, clock, &r.sink);
     engine_set_next_handoff(e, meta_number(s, "next_handoff", 0));
+    atomic_fetch_add(&s->replayed, r.events);
     if (r.events)
         fprintf(stderr, "baton serve: replayed %llu events stored after the last save of state\n",
                 (unsigned long long)r.events);
@@ -382,14 +383,18 @@ static bool write_clock(server *s, time_ms now)
 static bool save_state(server *s, const char *contract_text)
 {
     store *st = s->store;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     strbuf blob;
     strbuf_init(&blob);
     bool ok = true;
+    uint64_t rows = engine_changed_account_count(s->engine);
     for (size_t i = 0; ok && i < engine_changed_lead_count(s->engine); i++) {
         const char *key = engine_changed_lead(s->engine, i);
         strbuf_reset(&blob);
         if (!engine_export_lead(s->engine, key, &blob)) continue; /* merged into another */
         ok = st->ops->put_lead(st, key, blob.data, blob.len) == STORE_OK;
+        rows++;
     }
     for (size_t i = 0; ok && i < engine_changed_account_count(s->engine); i++) {
         const char *domain = engine_changed_account(s->engine, i);
@@ -416,6 +421,9 @@ static bool save_state(server *s, const char *contract_text)
     ok = ok && st->ops->set_meta(st, "state_next_handoff", text) == STORE_OK;
     if (ok && contract_text) ok = st->ops->set_meta(st, "contract", contract_text) == STORE_OK;
     strbuf_free(&blob);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    atomic_fetch_add(&s->state_save_us, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+    atomic_fetch_add(&s->state_rows, rows);
     return ok;
 }
 
@@ -428,6 +436,7 @@ static void saved(server *s, time_ms now)
     s->save_due = false;
     s->contract_stored = true;
     s->store->ops->last_event(s->store, &s->state_through); /* as save_state() wrote it */
+    atomic_fetch_add(&s->state_saves, 1);
 }
 
 /* A save in a transaction of its own; false, with the store's message in

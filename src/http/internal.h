@@ -113,6 +113,7 @@ typedef struct server {
 
     /* metrics */
     atomic_uint_fast64_t received, rejected, duplicates, commits, committed_events, failed_commits;
+    atomic_uint_fast64_t state_saves, state_rows, state_save_us, replayed; /* saves of state; events replayed */
     atomic_uint_fast64_t batch_buckets[8]; /* commit sizes: 1, 10, 100, 1000, ... */
     atomic_uint_fast64_t latency_buckets[LATENCY_BUCKETS + 1];
     atomic_uint_fast64_t latency_count;

@@ -731,10 +731,20 @@ static enum MHD_Result metrics(server *s, struct MHD_Connection *c)
                   "# HELP baton_commits_total Group commits made durable.\n"
                   "# TYPE baton_commits_total counter\nbaton_commits_total %llu\n"
                   "# HELP baton_commit_failures_total Group commits that failed and were rolled back.\n"
-                  "# TYPE baton_commit_failures_total counter\nbaton_commit_failures_total %llu\n",
+                  "# TYPE baton_commit_failures_total counter\nbaton_commit_failures_total %llu\n"
+                  "# HELP baton_state_saves_total Saves of lead and account state (--save-every).\n"
+                  "# TYPE baton_state_saves_total counter\nbaton_state_saves_total %llu\n"
+                  "# HELP baton_state_saved_rows_total Lead and account rows those saves wrote.\n"
+                  "# TYPE baton_state_saved_rows_total counter\nbaton_state_saved_rows_total %llu\n"
+                  "# HELP baton_state_save_seconds_total Time spent writing them, before the commit.\n"
+                  "# TYPE baton_state_save_seconds_total counter\nbaton_state_save_seconds_total %.6f\n"
+                  "# HELP baton_events_replayed_total Stored events replayed at a start, after the last save.\n"
+                  "# TYPE baton_events_replayed_total counter\nbaton_events_replayed_total %llu\n",
                   (unsigned long long)atomic_load(&s->received), (unsigned long long)atomic_load(&s->rejected),
                   (unsigned long long)atomic_load(&s->duplicates), (unsigned long long)atomic_load(&s->commits),
-                  (unsigned long long)atomic_load(&s->failed_commits));
+                  (unsigned long long)atomic_load(&s->failed_commits), (unsigned long long)atomic_load(&s->state_saves),
+                  (unsigned long long)atomic_load(&s->state_rows), (double)atomic_load(&s->state_save_us) / 1e6,
+                  (unsigned long long)atomic_load(&s->replayed));
     if (s->checkpointer) {
         checkpoint_stats cs = checkpoint_get_stats(s->checkpointer);
         strbuf_printf(&b,

@@ -272,7 +272,8 @@ static const char *const migrations[] = {
     X(EVENTS_AFTER, "SELECT message_id, lead, type, name, at, received, body, seq FROM events"      \
                     " WHERE seq > ?1 ORDER BY seq")                                                \
     X(LAST_EVENT, "SELECT coalesce(max(seq), 0) FROM events")                                      \
-    X(PRUNE_EVENTS, "DELETE FROM events WHERE received < ?1 AND seq <= ?2")                        \
+    X(PRUNE_EVENTS, "DELETE FROM events WHERE received < ?1 AND seq <= ?2"                         \
+                    " AND seq < (SELECT max(seq) FROM events)")                                    \
     X(PUT_WEBHOOK, "INSERT INTO outbox (endpoint, type, data, created, next_at)"                   \
                    " VALUES (?1, ?2, ?3, ?4, ?4)")                                                 \
     X(DUE_WEBHOOKS, "SELECT id, endpoint, type, data, created, attempts FROM outbox"               \

@@ -172,8 +172,9 @@ typedef struct store_ops {
     /* the seq of the last event stored (0: none) */
     int (*last_event)(store *s, uint64_t *seq);
     /* drops events received before `before` whose seq is at most `through`
-     * (0: any; events after a saved state are kept for its replay); reports
-     * how many */
+     * (0: any; events after a saved state are kept for its replay), but
+     * never the last one, so a seq is never given out twice; reports how
+     * many */
     int (*prune_events)(store *s, time_ms before, uint64_t through, uint64_t *removed);
     /* Checkpoints: by default the store copies its write-ahead log into the
      * database now and then, inside a commit. A writer that calls

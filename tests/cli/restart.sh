@@ -58,6 +58,9 @@ crash
 
 start_server
 expect_err "baton serve: replayed 5 events stored after the last save of state" "the start replays what was not saved"
+curl -s "$url/metrics" > "$TMP/body"
+grep -q '^baton_events_replayed_total 5$' "$TMP/body" && ok || bad "the metrics do not count the 5 replayed events"
+grep -q '^baton_state_saves_total 1$' "$TMP/body" && ok || bad "the start did not save what it replayed"
 send /v1/page '{"userId":"kim","category":"docs","name":"Setup","timestamp":"2026-10-05T10:30:00Z","messageId":"d1"}'
 send /v1/track '{"userId":"kim","event":"Asset Downloaded","properties":{"asset":"buyer-guide"},"timestamp":"2026-10-05T11:00:00Z","messageId":"a1"}'
 [ "$status" = 200 ] && ok || bad "download: $status"

@@ -1052,11 +1052,16 @@ static void test_prune_events(void **state)
     assert_int_equal(removed, 1); /* received before, not at */
     assert_int_equal(s->ops->prune_events(s, T0 + 2000, 0, &removed), STORE_OK);
     assert_int_equal(removed, 0);
+    assert_int_equal(s->ops->prune_events(s, T0 + 9000, 0, &removed), STORE_OK);
+    assert_int_equal(removed, 1); /* c; d, the last, stays so its seq is not given out again */
     store_event again = event("a", "lead", T0, T0 + 5000); /* pruned ids are forgotten */
     assert_int_equal(s->ops->put_event(s, &again), STORE_OK);
+    uint64_t last = 0;
+    assert_int_equal(s->ops->last_event(s, &last), STORE_OK);
+    assert_int_equal(last, 5);
     store_close(s);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 3);
-    assert_int_equal(sql_int(f->path, "SELECT min(received) FROM events"), T0 + 2000);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events"), 2);
+    assert_int_equal(sql_int(f->path, "SELECT min(received) FROM events"), T0 + 3000);
 }
 
 /* ---- crash ----------------------------------------------------------------------------------- */
