@@ -71,7 +71,7 @@ static const command commands[] = {
      "  --dedupe-window DUR   how long a messageId is remembered (default 7d)\n"
      "  --event-retention DUR drop stored events received longer ago (default: keep all)\n"
      "  --save-every DUR      write lead and account state this often; a restart replays\n"
-     "                        the events stored since (default 2s)\n"
+     "                        the events stored since (default 1s)\n"
      "  --model FILE          the learned score's model (default: the contract's model:)\n"
      "  --webhook URL         deliver signed webhooks there (up to 8; see docs/webhooks.md)\n"
      "  --webhook-secret-file FILE  the signing secret (or $BATON_WEBHOOK_SECRET)\n"

@@ -58,7 +58,7 @@ int cmd_serve(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--save-every") == 0 && v) {
             if (!duration_parse(v, strlen(v), &opt.save_every) || opt.save_every <= 0)
-                return cli_usage_error("serve", "--save-every takes a duration such as 2s, not '%s'", v);
+                return cli_usage_error("serve", "--save-every takes a duration such as 1s, not '%s'", v);
             i++;
         } else if (strcmp(a, "--dedupe-window") == 0 && v) {
             if (!duration_parse(v, strlen(v), &opt.dedupe_window) || opt.dedupe_window <= 0)

@@ -310,6 +310,8 @@ static uint64_t meta_number(server *s, const char *key, uint64_t otherwise)
 static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through)
 {
     replay r = {.s = s, .e = e, .d = d, .sink = {.ctx = s, .alias = replay_alias}};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     decoder_set_default_type(d, -1); /* stored bodies carry their type and time */
     decoder_set_default_time(d, 0);
     int rc = s->store->ops->events_after(s->store, through, replay_event, &r);
@@ -319,9 +321,10 @@ static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through)
     if (clock > r.clock) engine_advance(e, clock, &r.sink);
     engine_set_next_handoff(e, meta_number(s, "next_handoff", 0));
     atomic_fetch_add(&s->replayed, r.events);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (r.events)
-        fprintf(stderr, "baton serve: replayed %llu events stored after the last save of state\n",
-                (unsigned long long)r.events);
+        fprintf(stderr, "baton serve: replayed %llu events stored after the last save of state (%.2f s)\n",
+                (unsigned long long)r.events, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (r.refused)
         fprintf(stderr, "baton serve: %llu stored events could not be replayed\n", (unsigned long long)r.refused);
     return true;
@@ -910,7 +913,7 @@ static void run_group(server *s, job *jobs)
             events += j->items[i].status == ITEM_ACCEPTED;
         }
     }
-    duration_ms every = s->opt.save_every ? s->opt.save_every : 2 * MS_PER_SECOND;
+    duration_ms every = s->opt.save_every ? s->opt.save_every : MS_PER_SECOND;
     bool save = s->save_due || now - s->saved_at >= every;
     if (r == STORE_OK && !st->failed && !rec.failed && write_clock(s, now) &&
         (!save || save_state(s, s->contract_stored ? NULL : s->contract_text)))
