@@ -41,6 +41,18 @@ stop_server() { kill -TERM "$server"; wait "$server" || true; }
 post() { curl -s -o "$TMP/body" -w '%{http_code}' -u "$ingest:" -H 'Content-Type: application/json' --data-binary "$2" "$url$1"; }
 admin_get() { curl -s -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $admin" "$url$1"; }
 admin_post() { curl -s -o "$TMP/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $admin" "$url$1"; }
+# outbox_until STATE PATTERN: lists the outbox rows in STATE until one
+# matches. The receiver reports an attempt when it answers, before the
+# server has recorded it: a bounded number of reads, never a sleep.
+outbox_until() {
+    n=0
+    while [ $n -lt 500 ]; do
+        admin_get "/api/webhooks?state=$1" >/dev/null
+        grep -q "$2" "$TMP/body" && return 0
+        n=$((n + 1))
+    done
+    return 0
+}
 # next: the receiver's next report line
 next() { read -r got <&3; }
 expect_next() { next; case "$got" in "$1") ok ;; *) bad "$2: the receiver saw '$got', want '$1'" ;; esac; }
@@ -62,7 +74,7 @@ expect_next "fail 1 handoff.created" "first attempt (the receiver fails it)"
 expect_next "fail 1 handoff.created" "second attempt"
 expect_next "fail 1 handoff.created" "third attempt"
 expect_next "ok 1 handoff.created" "the fourth attempt is delivered and its signature verifies"
-admin_get "/api/webhooks?state=delivered" >/dev/null
+outbox_until delivered '"id":1,.*"state":"delivered","attempts":4'
 if grep -q '"id":1,.*"state":"delivered","attempts":4' "$TMP/body"; then ok; else bad "the outbox records 4 attempts: $(cat "$TMP/body")"; fi
 if grep -q '"data":{"record":"handoff"' "$TMP/body"; then ok; else bad "the data is the handoff packet: $(cat "$TMP/body")"; fi
 
@@ -71,7 +83,7 @@ if grep -q '"data":{"record":"handoff"' "$TMP/body"; then ok; else bad "the data
 : > "$TMP/failing"
 fast_track bo 2
 for i in 1 2 3 4 5; do expect_next "fail 2 handoff.created" "attempt $i of 5"; done
-admin_get "/api/webhooks?state=dead" >/dev/null
+outbox_until dead '"id":2,.*"state":"dead","attempts":5'
 if grep -q '"id":2,.*"state":"dead","attempts":5,.*"last_error":"HTTP 503: fail"' "$TMP/body"; then ok
 else bad "the dead letter is listed with its error: $(cat "$TMP/body")"; fi
 status=$(admin_post /api/webhooks/1/retry)
