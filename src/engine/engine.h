@@ -218,6 +218,9 @@ size_t engine_load_accounts(engine *e, FILE *in, void (*refused)(void *ctx, uint
                             void *ctx);
 
 const engine_stats *engine_get_stats(const engine *e);
+/* Counts what happens from zero again (after a replay of what another
+ * process counted); the leads and accounts held stay counted. */
+void engine_clear_stats(engine *e);
 /* Bytes of lead and account state held, for benchmarks. */
 size_t engine_state_bytes(const engine *e);
 

@@ -528,6 +528,16 @@ void engine_clear_changed(engine *e)
     e->changed_lead_count = e->changed_account_count = 0;
 }
 
+void engine_clear_stats(engine *e)
+{
+    engine_stats *st = &e->stats;
+    st->applied = st->duplicates = st->anonymous_merges = st->late = 0;
+    st->handoffs = st->needs_context = st->released = 0;
+    memset(st->breaches, 0, sizeof st->breaches);
+    memset(st->by_gate, 0, contract_gate_count(e->c) * sizeof *st->by_gate);
+    /* leads and accounts count what the engine holds, not what happened */
+}
+
 size_t engine_lead_count(const engine *e)
 {
     return e->lead_count;

@@ -2,8 +2,9 @@
  * connection, and makes waiting requests durable together (group commit).
  *
  *   requests ──submit──► queue ──► [ take all ─► BEGIN ─► decode, dedupe,
- *        ▲                           apply, record ─► state of changed leads
- *        └──────── answered ◄──────── ─► COMMIT (one fsync) ]
+ *        ▲                           apply, record ─► (every second: state
+ *        │                           of the leads changed since) ─►
+ *        └──────── answered ◄──────── COMMIT (one fsync) ]
  *
  * Invariants:
  *   1. a request is answered only after the transaction holding its events
@@ -174,17 +175,18 @@ static void record_breach(void *ctx, const breach *b)
     if (b->reassigned) notify(r, WEBHOOK_SLA_ESCALATED, s->scratch.data ? s->scratch.data : "{}", b->due);
 }
 
-/* Identities are written with the state they belong to (save_state()). */
-static void keep_alias(server *s, const char *alias, const char *lead)
+/* Identities are written with the state they belong to (save_state()):
+ * kept until then as "alias\0lead\0" pairs. */
+static void keep_alias(strbuf *aliases, const char *alias, const char *lead)
 {
-    strbuf_append(&s->new_aliases, alias, strlen(alias) + 1);
-    strbuf_append(&s->new_aliases, lead, strlen(lead) + 1);
+    strbuf_append(aliases, alias, strlen(alias) + 1);
+    strbuf_append(aliases, lead, strlen(lead) + 1);
 }
 
 static void record_alias(void *ctx, const char *alias, const char *lead)
 {
     recorder *r = ctx;
-    keep_alias(r->s, alias, lead);
+    keep_alias(&r->s->new_aliases, alias, lead);
     if (r->s->new_aliases.oom) r->failed = true;
 }
 
@@ -218,9 +220,9 @@ static bool load_seen(void *ctx, const char *message_id, time_ms at)
 
 /* The reps and their rotation as the store holds them; NULL when the store
  * cannot be read or memory runs out. */
-static router *router_from_store(server *s)
+static router *router_from_store(server *s, const contract *c)
 {
-    router *r = route_new(&contract_about(s->contract)->calendar);
+    router *r = route_new(&contract_about(c)->calendar);
     strbuf state;
     strbuf_init(&state);
     int rc = r ? s->store->ops->each_reps_csv(s->store, route_reload_reps, r) : STORE_ERROR;
@@ -256,19 +258,37 @@ static router *router_from_store(server *s)
  * changes and webhooks are in the store already and are not made again. */
 
 typedef struct replay {
-    server *s;
     engine *e;
     decoder *d;
     engine_sink sink;
-    time_ms clock; /* the group time the engine's clocks have run to */
-    char *copy;    /* the body being decoded (decoding changes its bytes) */
+    strbuf aliases; /* the identities the replay made, written at the next save */
+    time_ms clock;  /* the group time the engine's clocks have run to */
+    char *copy;     /* the body being decoded (decoding changes its bytes) */
     size_t cap;
     uint64_t events, refused;
 } replay;
 
 static void replay_alias(void *ctx, const char *alias, const char *lead)
 {
-    keep_alias(ctx, alias, lead); /* written again at the next save */
+    keep_alias(ctx, alias, lead);
+}
+
+/* Decodes a stored body as the committer did (decode_item()): as it
+ * stands, else with the endpoint's type and the group's time, which the
+ * body carries in front but a null later in it (`"timestamp": null`) hides. */
+static bool replay_decode(replay *r, const store_event *se, event *ev, decode_error *err)
+{
+    decoder_set_default_type(r->d, -1);
+    decoder_set_default_time(r->d, 0);
+    memcpy(r->copy, se->body, se->body_len);
+    if (decoder_decode(r->d, r->copy, se->body_len, ev, err)) return true;
+    int type = -1;
+    for (int t = EVENT_TRACK; t <= EVENT_SCREEN; t++)
+        if (se->type && strcmp(se->type, event_type_name((enum event_type)t)) == 0) type = t;
+    decoder_set_default_type(r->d, type);
+    decoder_set_default_time(r->d, se->received);
+    memcpy(r->copy, se->body, se->body_len);
+    return decoder_decode(r->d, r->copy, se->body_len, ev, err);
 }
 
 static bool replay_event(void *ctx, const store_event *se)
@@ -284,11 +304,10 @@ static bool replay_event(void *ctx, const store_event *se)
         r->copy = bigger;
         r->cap = se->body_len + 1;
     }
-    memcpy(r->copy, se->body, se->body_len);
     event ev;
     decode_error err;
-    if (!decoder_decode(r->d, r->copy, se->body_len, &ev, &err)) {
-        /* stored as the decoder took it; only a contract that reads it
+    if (!replay_decode(r, se, &ev, &err)) {
+        /* the committer decoded it; only a contract that reads it
          * differently now gets here */
         if (!r->refused++)
             fprintf(stderr, "baton serve: stored event %llu cannot be replayed: %s (at byte %u)\n",
@@ -306,25 +325,36 @@ static uint64_t meta_number(server *s, const char *key, uint64_t otherwise)
     return strtoull(text, NULL, 10);
 }
 
-/* Replays the events stored after the saved state into `e`. */
-static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through)
+/* Replays the events stored after the saved state into `e`; the identities
+ * it makes are appended to `aliases`. */
+static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through, strbuf *aliases)
 {
-    replay r = {.s = s, .e = e, .d = d, .sink = {.ctx = s, .alias = replay_alias}};
+    replay r = {.e = e, .d = d};
+    r.sink = (engine_sink){.ctx = &r.aliases, .alias = replay_alias};
+    strbuf_init(&r.aliases);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    decoder_set_default_type(d, -1); /* stored bodies carry their type and time */
-    decoder_set_default_time(d, 0);
     int rc = s->store->ops->events_after(s->store, through, replay_event, &r);
     mem_free(r.copy);
-    if (rc != STORE_OK || s->new_aliases.oom) return false;
     time_ms clock = (time_ms)meta_number(s, "clock", 0);
-    if (clock > r.clock) engine_advance(e, clock, &r.sink);
+    if (rc == STORE_OK && clock > r.clock) engine_advance(e, clock, &r.sink);
+    if (rc != STORE_OK || r.aliases.oom) {
+        strbuf_free(&r.aliases);
+        return false;
+    }
+    if (r.aliases.len) strbuf_append(aliases, r.aliases.data, r.aliases.len);
+    strbuf_free(&r.aliases);
     engine_set_next_handoff(e, meta_number(s, "next_handoff", 0));
+    /* groups that come later take later times, so the replay's boundaries stay apart */
+    if (clock > s->last_group) s->last_group = clock;
+    if (r.clock > s->last_group) s->last_group = r.clock;
+    /* what the replay decided was counted by the server that decided it */
+    engine_clear_stats(e);
     atomic_fetch_add(&s->replayed, r.events);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (r.events)
-        fprintf(stderr, "baton serve: replayed %llu events stored after the last save of state (%.2f s)\n",
-                (unsigned long long)r.events, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        fprintf(stderr, "baton serve: replayed %llu event%s stored after the last save of state (%.2f s)\n",
+                (unsigned long long)r.events, r.events == 1 ? "" : "s", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (r.refused)
         fprintf(stderr, "baton serve: %llu stored events could not be replayed\n", (unsigned long long)r.refused);
     return true;
@@ -337,12 +367,14 @@ static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through)
 static engine *engine_from_store(server *s, const contract *c, decoder *d)
 {
     engine_options eo = {.dedupe_window = s->opt.dedupe_window, .external_clock = true};
+    strbuf aliases;
+    strbuf_init(&aliases);
     uint64_t through;
     if (s->store->ops->last_event(s->store, &through) != STORE_OK) return NULL;
     /* a store from before saves were periodic saved state with every group */
     through = s->state_through = meta_number(s, "state_through", through);
     eo.first_handoff = meta_number(s, "state_next_handoff", meta_number(s, "next_handoff", 0));
-    router *r = router_from_store(s);
+    router *r = router_from_store(s, c);
     if (!r) return NULL;
     eo.router = route_rep_count(r) ? r : NULL;
     eo.model = s->model;
@@ -356,16 +388,18 @@ static engine *engine_from_store(server *s, const contract *c, decoder *d)
                     .seen = load_seen,
                     .seen_before = through + 1};
     duration_ms window = s->opt.dedupe_window ? s->opt.dedupe_window : 7 * MS_PER_DAY;
-    strbuf_reset(&s->new_aliases);
     if (s->store->ops->load(s->store, &l, window, wall_clock()) != STORE_OK) goto fail;
     engine_clear_changed(e);
-    if (!replay_tail(s, e, d, through)) goto fail;
+    if (!replay_tail(s, e, d, through, &aliases) || aliases.oom) goto fail;
     route_free(s->router); /* the engine that borrowed it is about to be freed too */
     s->router = r;
+    strbuf_free(&s->new_aliases); /* those of the engine this one replaces: the replay made them again */
+    s->new_aliases = aliases;
     return e;
 fail:
     engine_free(e);
     route_free(r);
+    strbuf_free(&aliases);
     return NULL;
 }
 
@@ -395,8 +429,10 @@ static bool save_state(server *s, const char *contract_text)
     for (size_t i = 0; ok && i < engine_changed_lead_count(s->engine); i++) {
         const char *key = engine_changed_lead(s->engine, i);
         strbuf_reset(&blob);
-        if (!engine_export_lead(s->engine, key, &blob)) continue; /* merged into another */
-        ok = st->ops->put_lead(st, key, blob.data, blob.len) == STORE_OK;
+        /* a lead merged into another: its key is an alias now, and a row of
+         * its own would come back at the next start as a lead apart */
+        if (!engine_export_lead(s->engine, key, &blob)) ok = st->ops->delete_lead(st, key) == STORE_OK;
+        else ok = st->ops->put_lead(st, key, blob.data, blob.len) == STORE_OK;
         rows++;
     }
     for (size_t i = 0; ok && i < engine_changed_account_count(s->engine); i++) {
@@ -725,7 +761,11 @@ static bool swap_contract(server *s, contract *c, const char *text, size_t len, 
         const char *key = engine_lead_key(s->engine, i);
         if (!key) continue;
         strbuf_reset(&blob);
-        ok = engine_export_lead(s->engine, key, &blob) && engine_import_lead(e, blob.data, blob.len);
+        /* a key that names another lead now: the row of a lead merged after
+         * it was saved, which stores written before saves deleted such rows
+         * still hold; the lead it names moves across */
+        if (!engine_export_lead(s->engine, key, &blob)) continue;
+        ok = !blob.oom && engine_import_lead(e, blob.data, blob.len);
     }
     strbuf_free(&blob);
     if (!ok) strbuf_puts(report, "out of memory while moving state to the new contract; the running one stays\n");
@@ -893,7 +933,12 @@ static void process_csv(server *s, job *j, recorder *rec)
 static void run_group(server *s, job *jobs)
 {
     store *st = s->store;
+    /* Each group's time is later than the last one's: a start's replay runs
+     * the SLA clocks wherever the time of receipt changes, so two groups
+     * in one millisecond would replay as one. */
     time_ms now = wall_clock();
+    if (now <= s->last_group) now = s->last_group + 1;
+    s->last_group = now;
     recorder rec = {.s = s};
     engine_sink sink = {.ctx = &rec,
                         .handoff = record_handoff,

@@ -88,6 +88,7 @@ typedef struct server {
      * the next group must write it, whether the store holds the running
      * contract's text, and the identities made since ("alias\0lead\0"...) */
     time_ms saved_at;
+    time_ms last_group;     /* the time of the last group: each group's is later */
     uint64_t state_through; /* the seq of the last event the saved state includes */
     bool save_due, contract_stored;
     strbuf new_aliases;

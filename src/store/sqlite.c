@@ -244,6 +244,7 @@ static const char *const migrations[] = {
                   " ?10)")                                                                         \
     X(PUT_LEAD, "INSERT INTO leads (key, state) VALUES (?1, ?2)"                                   \
                 " ON CONFLICT (key) DO UPDATE SET state = excluded.state")                         \
+    X(DELETE_LEAD, "DELETE FROM leads WHERE key = ?1")                                             \
     X(PUT_ACCOUNT, "INSERT INTO accounts (domain, state) VALUES (?1, ?2)"                          \
                    " ON CONFLICT (domain) DO UPDATE SET state = excluded.state")                   \
     X(PUT_ALIAS, "INSERT INTO identities (alias, lead) VALUES (?1, ?2)"                            \
@@ -630,6 +631,14 @@ static int put_pair(store *base, enum statement which, const char *key, const vo
 static int sqlite_put_lead(store *base, const char *key, const void *blob, size_t len)
 {
     return put_pair(base, STMT_PUT_LEAD, key, blob, len, "put_lead");
+}
+
+static int sqlite_delete_lead(store *base, const char *key)
+{
+    sqlite_store *s = from(base);
+    if (base->failed) return STORE_ERROR;
+    sqlite3_stmt *st = s->stmt[STMT_DELETE_LEAD];
+    return run_write(s, st, bind_text(st, 1, key), "delete_lead");
 }
 
 static int sqlite_put_account(store *base, const char *domain, const void *blob, size_t len)
@@ -1236,6 +1245,7 @@ static const store_ops sqlite_ops = {
     .put_account = sqlite_put_account,
     .put_alias = sqlite_put_alias,
     .set_meta = sqlite_set_meta,
+    .delete_lead = sqlite_delete_lead,
     .get_meta = sqlite_get_meta,
     .get_meta_text = sqlite_get_meta_text,
     .load = sqlite_load,

@@ -135,6 +135,8 @@ typedef struct store_ops {
     int (*set_handoff_status)(store *s, uint64_t id, const char *status);
     int (*put_change)(store *s, const store_change *c);
     int (*put_lead)(store *s, const char *key, const void *blob, size_t len);
+    /* forgets a lead's state: one merged into another, whose key names it now */
+    int (*delete_lead)(store *s, const char *key);
     int (*put_account)(store *s, const char *domain, const void *blob, size_t len);
     int (*put_alias)(store *s, const char *alias, const char *lead);
     int (*set_meta)(store *s, const char *key, const char *value);

@@ -78,6 +78,9 @@ body="${body%,}]}"
 status=$(curl -s -o /dev/null -w '%{http_code}' -u "$key:" -H 'Content-Type: application/json' --data-binary "$body" "$url/v1/batch")
 [ "$status" = 200 ] && ok || bad "the follow-up batch was answered $status"
 dups=$(sqlite3 "$DB" "select count(*) from (select lead from handoffs group by lead having count(*) > 1)")
+# state is saved every second and each round is killed sooner: the starts
+# replayed what the kills left unsaved
+grep -q "replayed [0-9]* events stored after the last save" "$TMP/server.err" && ok || bad "no start replayed anything: $(cat "$TMP/server.err")"
 [ "$dups" -eq 0 ] && ok || bad "$dups leads were handed off twice"
 kill -TERM "$pid"
 wait "$pid" || true

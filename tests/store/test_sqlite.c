@@ -1018,8 +1018,9 @@ static void test_events_after_a_save(void **state)
     loaded l = {0};
     store_load cb = {.ctx = &l, .seen = on_seen, .seen_before = 3};
     assert_int_equal(s->ops->load(s, &cb, MS_PER_DAY, T0 + 10), STORE_OK);
-    assert_int_equal(l.seen.count, 2); /* a and b; d is replayed, not seen */
-    assert_string_equal(l.seen.item[1], "b@0");
+    assert_int_equal(l.seen.count, 2); /* a and b, in any order; d is replayed, not seen */
+    assert_true(strcmp(l.seen.item[0], "b@0") == 0 || strcmp(l.seen.item[1], "b@0") == 0);
+    assert_true(strcmp(l.seen.item[0], "a@0") == 0 || strcmp(l.seen.item[1], "a@0") == 0);
     loaded_free(&l);
 
     /* a value of any length: the stored contract */
