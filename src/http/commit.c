@@ -318,6 +318,14 @@ static bool replay_event(void *ctx, const store_event *se)
     return engine_apply(r->e, &ev, &r->sink) != APPLY_NOMEM;
 }
 
+/* Seconds since `t0`, on the monotonic clock. */
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static uint64_t meta_number(server *s, const char *key, uint64_t otherwise)
 {
     char text[32];
@@ -332,7 +340,7 @@ static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through, strb
     replay r = {.e = e, .d = d};
     r.sink = (engine_sink){.ctx = &r.aliases, .alias = replay_alias};
     strbuf_init(&r.aliases);
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = s->store->ops->events_after(s->store, through, replay_event, &r);
     mem_free(r.copy);
@@ -351,10 +359,9 @@ static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through, strb
     /* what the replay decided was counted by the server that decided it */
     engine_clear_stats(e);
     atomic_fetch_add(&s->replayed, r.events);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (r.events)
         fprintf(stderr, "baton serve: replayed %llu event%s stored after the last save of state (%.2f s)\n",
-                (unsigned long long)r.events, r.events == 1 ? "" : "s", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+                (unsigned long long)r.events, r.events == 1 ? "" : "s", seconds_since(&t0));
     if (r.refused)
         fprintf(stderr, "baton serve: %llu stored events could not be replayed\n", (unsigned long long)r.refused);
     return true;
@@ -420,7 +427,7 @@ static bool write_clock(server *s, time_ms now)
 static bool save_state(server *s, const char *contract_text)
 {
     store *st = s->store;
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     strbuf blob;
     strbuf_init(&blob);
@@ -460,8 +467,7 @@ static bool save_state(server *s, const char *contract_text)
     ok = ok && st->ops->set_meta(st, "state_next_handoff", text) == STORE_OK;
     if (ok && contract_text) ok = st->ops->set_meta(st, "contract", contract_text) == STORE_OK;
     strbuf_free(&blob);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    atomic_fetch_add(&s->state_save_us, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+    atomic_fetch_add(&s->state_save_us, (uint64_t)(seconds_since(&t0) * 1e6));
     atomic_fetch_add(&s->state_rows, rows);
     return ok;
 }
@@ -602,7 +608,8 @@ bool server_load(server *s)
         fprintf(stderr, "baton serve: %s; `score` is null, so gates that read it do not hold\n",
                 engine_score_problem(s->engine));
     if (!s->engine) {
-        fprintf(stderr, "baton serve: cannot load the state in %s: %s\n", s->opt.db, store_error(s->store));
+        const char *why_not = store_error(s->store)[0] ? store_error(s->store) : "see above";
+        fprintf(stderr, "baton serve: cannot load the state in %s: %s\n", s->opt.db, why_not);
         return false;
     }
     /* saved at once, so what the replay rebuilt is not replayed again, and
