@@ -570,19 +570,19 @@ static engine *engine_from_stored_contract(server *s)
     return NULL;
 }
 
-bool server_load(server *s)
+enum serve_result server_load(server *s)
 {
     char why[256];
     s->store = sqlite_store_open(s->opt.db, why, sizeof why);
     if (!s->store) {
         fprintf(stderr, "baton serve: %s: %s\n", s->opt.db, why);
-        return false;
+        return SERVE_IO;
     }
     size_t len;
     char *text = file_read(s->opt.contract, &len);
     if (!text) {
         fprintf(stderr, "baton serve: %s: cannot read\n", s->opt.contract);
-        return false;
+        return SERVE_IO;
     }
     strbuf report;
     strbuf_init(&report);
@@ -590,7 +590,7 @@ bool server_load(server *s)
     if (!s->contract) fputs(report.data ? report.data : "", stderr);
     strbuf_free(&report);
     s->contract_text = text;
-    if (!s->contract) return false;
+    if (!s->contract) return SERVE_INVALID;
     s->decoder = decoder_new(s->contract);
     s->generation = 1;
     char model[4096];
@@ -610,16 +610,15 @@ bool server_load(server *s)
     if (!s->engine) {
         const char *why_not = store_error(s->store)[0] ? store_error(s->store) : "see above";
         fprintf(stderr, "baton serve: cannot load the state in %s: %s\n", s->opt.db, why_not);
-        return false;
+        return SERVE_IO;
     }
-    /* saved at once, so what the replay rebuilt is not replayed again, and
-     * pruning may drop the events it read */
+    /* saved at once, so what the replay rebuilt is not replayed again */
     if (!save_now(s, s->contract_stored ? NULL : s->contract_text, why, sizeof why)) {
         fprintf(stderr, "baton serve: cannot save the state in %s: %s\n", s->opt.db, why);
-        return false;
+        return SERVE_IO;
     }
     prune_when_due(s); /* before the server answers anyone */
-    return true;
+    return SERVE_OK;
 }
 
 /* ---- decoding ahead, on the connection threads ---------------------------------------- */

@@ -138,9 +138,10 @@ void decode_ahead(server *s, job *j);
 void job_release(job *j);
 /* Frees the decoders kept idle for the connection threads. */
 void free_idle_decoders(server *s);
-/* Loads the contract, the engine and the store's state; false with a
+/* Loads the contract, the engine and the store's state: SERVE_OK, or
+ * SERVE_INVALID (the contract) or SERVE_IO (the store, the file) with a
  * message on stderr. */
-bool server_load(server *s);
+enum serve_result server_load(server *s);
 /* Reads the contract text and runs its golden tests: the contract, or NULL
  * with the errors in `report` (rendered text). Any thread. */
 contract *server_check_contract(const char *path, const char *text, size_t len, strbuf *report);

@@ -1054,10 +1054,7 @@ int serve_run(const serve_options *opt)
         code = SERVE_USAGE;
         goto done;
     }
-    if (!server_load(s)) {
-        code = SERVE_INVALID;
-        goto done;
-    }
+    if ((code = server_load(s)) != SERVE_OK) goto done;
     /* The signals are taken only by this thread, in sigsuspend() below:
      * blocked here, before any other thread starts, they stay blocked there. */
     sigset_t stop_signals, previous;

@@ -41,6 +41,14 @@ request() {
 expect_status() { if [ "$status" = "$1" ]; then ok; else bad "$2: HTTP $status, want $1: $(cat "$TMP/body")"; fi; }
 expect_body() { if grep -qF -- "$1" "$TMP/body"; then ok; else bad "$2: body lacks '$1': $(cat "$TMP/body")"; fi; }
 
+# A store that cannot be opened is an I/O error (3), an invalid contract 1.
+run serve --contract "$C" --db "$TMP/no/such/dir/baton.db" --listen 127.0.0.1:0
+expect_code 3 "a store that cannot be opened"
+expect_err "unable to open database file" "and SQLite's reason"
+printf 'contract: [\n' > "$TMP/broken.yaml"
+run serve --contract "$TMP/broken.yaml" --db "$TMP/other.db" --listen 127.0.0.1:0
+expect_code 1 "an invalid contract"
+
 start_server
 W=ingest
 S=sales
