@@ -38,7 +38,7 @@
 #include <time.h>
 
 #define DEFAULT_START     1000 /* SQLite's own automatic checkpoint threshold */
-#define DEFAULT_LIMIT     8192 /* 32 MiB of 4 KiB pages */
+#define DEFAULT_LIMIT     32768 /* 128 MiB of 4 KiB pages: see docs/architecture.md */
 #define AUTOCHECKPOINT    1000 /* what the writer gets back at stop */
 
 struct checkpointer {
