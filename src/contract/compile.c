@@ -51,6 +51,13 @@ static uint32_t emit(compiler *k, const node *at, uint8_t op, uint32_t arg, int 
     return k->len++;
 }
 
+/* The bit of c->intern_filter for a string. */
+static inline uint32_t filter_bit(const char *s, size_t len)
+{
+    if (!len) return 0;
+    return ((uint32_t)len * 0x9E37u + (uint8_t)s[0] * 0x85EBu + (uint8_t)s[len - 1] * 0xC2B3u) & 4095u;
+}
+
 int32_t contract_intern(contract *c, const char *s, uint32_t len)
 {
     int32_t found = contract_intern_find(c, s, len);
@@ -84,6 +91,8 @@ int32_t contract_intern(contract *c, const char *s, uint32_t len)
     c->strings[id] = copy;
     c->string_lens[id] = len;
     if (len > c->longest_string) c->longest_string = len;
+    uint32_t bit = filter_bit(s, len);
+    c->intern_filter[bit / 64] |= UINT64_C(1) << (bit % 64);
     uint32_t h = (uint32_t)hash_bytes(s, len) & c->intern_mask;
     while (c->intern_slots[h] >= 0) h = (h + 1) & c->intern_mask;
     c->intern_slots[h] = id;
@@ -93,6 +102,8 @@ int32_t contract_intern(contract *c, const char *s, uint32_t len)
 int32_t contract_intern_find(const contract *c, const char *s, size_t len)
 {
     if (!c->intern_slots || len > c->longest_string) return -1; /* longer than every constant */
+    uint32_t bit = filter_bit(s, len);
+    if (!(c->intern_filter[bit / 64] >> (bit % 64) & 1)) return -1; /* no constant of this length and ends */
     uint32_t h = (uint32_t)hash_bytes(s, len) & c->intern_mask;
     for (;;) {
         int32_t id = c->intern_slots[h];
@@ -339,6 +350,7 @@ static void compile_node(compiler *k, const node *n)
  *      PUSH k; CMP_x               -> CMPK x k
  *      FIELD f; IN_LIST l          -> FIELD_IN f l
  *      FIELD f; MENTIONS l         -> FIELD_MENTIONS f l
+ *      FIELD f; PUSH k; STARTS/ENDS/HAS -> FIELD_AFFIX f k
  *      FIELD f; (LNOT or a jump)   -> FIELD_TRUTH f
  *      JUMP_x; POP  (not fused)    -> TEST with that branch
  *    then, after any test (anything that computes a truth), an LNOT becomes
@@ -376,7 +388,7 @@ static bool is_stack_free_test(uint8_t op)
 {
     switch (op) {
     case I_SIGNAL: case I_FIT: case I_EXISTS: case I_FIELD_CMPK: case I_FIELD_EQ_STR: case I_SRC_CMPK: case I_FIELD_IN:
-    case I_FIELD_MENTIONS: case I_FIELD_TRUTH:
+    case I_FIELD_MENTIONS: case I_FIELD_TRUTH: case I_FIELD_AFFIX:
         return true;
     default: return false;
     }
@@ -445,6 +457,12 @@ static uint32_t fuse(const contract *c, const insn *code, uint32_t len, insn *ou
             if (x.op == I_FIELD_CMPK && x.cmp == I_CMP_EQ && k->type == VAL_STR && k->as.str.id >= 0)
                 x.op = I_FIELD_EQ_STR; /* event.name == "Demo Requested": the commonest test */
             next = i + 3;
+        } else if (x.op == I_FIELD && FREE(i + 1) && code[i + 1].op == I_PUSH && FREE(i + 2) &&
+                   (code[i + 2].op == I_STARTS || code[i + 2].op == I_ENDS || code[i + 2].op == I_HAS)) {
+            x.op = I_FIELD_AFFIX; /* message.text contains "migration": else a stack for each */
+            x.konst = code[i + 1].arg;
+            x.cmp = code[i + 2].op;
+            next = i + 3;
         } else if (x.op == I_PUSH && FREE(i + 1) && is_cmp(code[i + 1].op)) {
             x.op = I_CMPK;
             x.konst = x.arg;
@@ -503,23 +521,39 @@ refuse:
     return 0;
 }
 
-/* The slot of a tests_only program's first test when a null there makes
- * the program false: the test is false on a null field (every one of these
- * is), is not negated, and is the whole program or jumps to its end when
- * false. Else -1. */
+/* A test of a field slot that is false when the field is null (every one
+ * of these is, before its `not`). */
+static bool null_false_test(uint8_t op)
+{
+    switch (op) {
+    case I_EXISTS: case I_FIELD_CMPK: case I_FIELD_EQ_STR: case I_FIELD_IN: case I_FIELD_MENTIONS:
+    case I_FIELD_TRUTH: case I_FIELD_AFFIX:
+        return true;
+    default: return false;
+    }
+}
+
+/* The slot of a tests_only program whose null makes the program false,
+ * else -1. Either the first test reads it, is not negated, and is the whole
+ * program or jumps to its end when false; or every test reads it and none
+ * is negated, so every test run is false and so is the last, which is the
+ * program's value (an `or` of `contains`: "message.text contains "a" or
+ * message.text contains "b""). */
 static int32_t null_fails_slot(const program *p)
 {
     if (!p->tests_only || p->run_len == 0) return -1;
     const insn *x = &p->run[0];
-    switch (x->op) {
-    case I_EXISTS: case I_FIELD_CMPK: case I_FIELD_EQ_STR: case I_FIELD_IN: case I_FIELD_MENTIONS:
-    case I_FIELD_TRUTH: break;
-    default: return -1;
-    }
-    if (x->branch & BR_NOT) return -1;
+    if (!null_false_test(x->op) || (x->branch & BR_NOT)) return -1;
     bool alone = p->run_len == 1 && !(x->branch & (BR_IF_FALSE | BR_IF_TRUE));
     bool ends = (x->branch & BR_IF_FALSE) && x->target >= p->run_len;
-    return alone || ends ? (int32_t)x->arg : -1;
+    if (alone || ends) return (int32_t)x->arg;
+    for (uint32_t i = 1; i < p->run_len; i++) {
+        const insn *y = &p->run[i];
+        /* a later mention must still run, to clear its matcher's last find */
+        if (!null_false_test(y->op) || y->op == I_FIELD_MENTIONS || (y->branch & BR_NOT) || y->arg != x->arg)
+            return -1;
+    }
+    return (int32_t)x->arg;
 }
 
 program *compile_expr(contract *c, errors *errs, const expr *e)

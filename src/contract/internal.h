@@ -271,6 +271,7 @@ struct template_info {
     X(I_FIELD_IN, 2)    /* field slot, list index */                                              \
     X(I_FIELD_MENTIONS, 2) /* field slot, list index */                                           \
     X(I_FIELD_TRUTH, 1) /* field slot: is it true (always with a branch or a `not`) */            \
+    X(I_FIELD_AFFIX, 2) /* field slot `cmp` (I_STARTS, I_ENDS, I_HAS) string constant `konst` */   \
     X(I_CMPK, 1)        /* pops the top: top `cmp` constant `konst` */                            \
     X(I_TEST, 0)        /* pops the top: is it true (always with a branch) */
 
@@ -315,10 +316,12 @@ struct program {
      * signal, a field compared or looked up, an aggregate compared): its
      * value is the truth of the last test run, kept without a stack. */
     bool tests_only;
-    /* tests_only: a field slot whose null makes the first test false and
-     * so the program false (it jumps to the end), else -1. An event that
-     * lacks the field (a message's text, most often) is decided by that
-     * test alone. */
+    /* tests_only: a field slot whose null makes the program false, else
+     * -1: the first test reads it, is false on a null and jumps to the end
+     * when false, or every test reads it, is false on a null and is not
+     * negated (then every test run is false, the last one too). An event
+     * that lacks the field (a message's text, most often) is decided by the
+     * first test alone. */
     int32_t null_fails;
     uint32_t max_stack;
     const struct contract *c; /* constants, lists and patterns live there */
@@ -404,6 +407,10 @@ struct contract {
     uint32_t *string_lens;
     uint32_t string_count, string_cap;
     uint32_t longest_string;
+    /* a bit per (length, first byte, last byte), set for every interned
+     * string: most strings an event brings are not constants, and most of
+     * those are told so by this bit without being hashed */
+    uint64_t intern_filter[64];
     int32_t *intern_slots;  /* open addressing over string ids */
     uint32_t intern_mask;
 

@@ -1105,7 +1105,11 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
         value *v = &d->fields[i];
         v->type = VAL_NULL;
         switch (pl->rule) {
-        case RULE_PATH: *v = value_at(&x, pl->target, pl->type); break;
+        case RULE_PATH:
+            /* most paths are absent from most events: null, as value_at() would make it */
+            if (pl->target >= 0 && d->found[pl->target].type != JSMN_UNDEFINED)
+                *v = value_at(&x, pl->target, pl->type);
+            break;
         case RULE_IDENTIFY:
             if (out->type == EVENT_IDENTIFY) *v = value_at(&x, pl->target, pl->type);
             break;

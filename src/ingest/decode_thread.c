@@ -107,7 +107,9 @@ static void *read_and_decode(void *arg)
     bool too_long;
     while (s && (line = line_reader_next(lr, &len, &line_no, &too_long))) {
         s->out.bytes += len + 1;
-        if (!too_long && (len == 0 || strspn(line, " \t") == len)) continue;
+        /* blank: only blanks (an event opens with '{', and is told apart at its first byte) */
+        if (!too_long && (len == 0 || ((line[0] == ' ' || line[0] == '\t') && strspn(line, " \t") == len)))
+            continue;
         take_line(t, s, line, len, line_no, too_long);
         if (!full(s)) continue;
         hand_over(t);
