@@ -44,7 +44,11 @@ static void announce(const char *address)
 
 int cmd_serve(int argc, char **argv)
 {
-    serve_options opt = {.db = "baton.db", .contract = NULL, .listen = "127.0.0.1:8080", .ready = announce};
+    serve_options opt = {.db = "baton.db",
+                         .contract = NULL,
+                         .listen = "127.0.0.1:8080",
+                         .save_every = MS_PER_SECOND,
+                         .ready = announce};
     const char *secret_file = NULL;
     webhook_options *wh = &opt.webhooks;
     for (int i = 1; i < argc; i++) {
@@ -57,8 +61,9 @@ int cmd_serve(int argc, char **argv)
                 return cli_usage_error("serve", "--event-retention takes a duration such as 400d, not '%s'", v);
             i++;
         } else if (strcmp(a, "--save-every") == 0 && v) {
-            if (!duration_parse(v, strlen(v), &opt.save_every) || opt.save_every <= 0)
-                return cli_usage_error("serve", "--save-every takes a duration such as 1s, not '%s'", v);
+            if (strcmp(v, "0") == 0) opt.save_every = 0; /* with every commit */
+            else if (!duration_parse(v, strlen(v), &opt.save_every) || opt.save_every <= 0)
+                return cli_usage_error("serve", "--save-every takes a duration such as 1s, or 0, not '%s'", v);
             i++;
         } else if (strcmp(a, "--dedupe-window") == 0 && v) {
             if (!duration_parse(v, strlen(v), &opt.dedupe_window) || opt.dedupe_window <= 0)

@@ -964,8 +964,7 @@ static void run_group(server *s, job *jobs)
             events += j->items[i].status == ITEM_ACCEPTED;
         }
     }
-    duration_ms every = s->opt.save_every ? s->opt.save_every : MS_PER_SECOND;
-    bool save = s->save_due || now - s->saved_at >= every;
+    bool save = s->save_due || now - s->saved_at >= s->opt.save_every;
     if (r == STORE_OK && !st->failed && !rec.failed && write_clock(s, now) &&
         (!save || save_state(s, s->contract_stored ? NULL : s->contract_text)))
         r = st->ops->commit(st);

@@ -22,8 +22,8 @@ typedef struct serve_options {
     unsigned threads;      /* connection threads cap (0: default) */
     duration_ms dedupe_window;
     duration_ms event_retention; /* 0: keep events forever */
-    duration_ms save_every;      /* how often lead and account state is written (0: 1 s);
-                                  * a restart replays the events stored since */
+    duration_ms save_every;      /* how often lead and account state is written, 0: with
+                                  * every commit; a restart replays the events stored since */
     webhook_options webhooks;    /* no endpoints: no webhooks */
     const char *model;           /* the learned score's model; NULL: the contract's model: */
     /* Called once the server listens, with the address it listens on. */

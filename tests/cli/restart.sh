@@ -120,6 +120,16 @@ curl -s "$url/healthz" > "$TMP/body"
 grep -q '"version":7' "$TMP/body" && ok || bad "the file's contract does not run after the start: $(cat "$TMP/body")"
 send /v1/page '{"userId":"lou","category":"pricing","properties":{"seconds":300},"timestamp":"2026-10-06T10:00:00Z","messageId":"p4"}'
 [ "$(handoffs_of lou)" -eq 1 ] && ok || bad "lou was handed off again after the replay"
+
+# --save-every 0 saves with every commit, so a kill leaves nothing to replay.
+kill -TERM "$pid"
+wait "$pid" || true
+start_server --save-every 0
+send /v1/identify '{"userId":"zed","traits":{"email":"zed@northwind.example"},"timestamp":"2026-10-07T09:00:00Z","messageId":"i3"}'
+[ "$(sqlite3 "$DB" "select count(*) from leads where key = 'zed'")" -eq 1 ] && ok || bad "zed's state was not saved with its commit"
+crash
+start_server
+if grep -q "replayed" "$TMP/err"; then bad "a start after saves with every commit replayed: $(cat "$TMP/err")"; else ok; fi
 kill -TERM "$pid"
 wait "$pid" && ok || bad "the server did not stop cleanly"
 finish
