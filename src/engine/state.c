@@ -121,7 +121,8 @@ bool value_keep(engine *e, value *dst, const value *src)
 /* Does signal a go before signal b in eviction: more hits, then the lower number. */
 static inline bool busier(const uint8_t *counts, uint8_t a, uint8_t b)
 {
-    return counts[a] > counts[b] || (counts[a] == counts[b] && a < b);
+    if (counts[a] != counts[b]) return counts[a] > counts[b];
+    return a < b;
 }
 
 static void evict_hits(engine *e, lead *l, time_ms now)
