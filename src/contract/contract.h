@@ -129,6 +129,11 @@ void contract_signal_candidates(const contract *c, const value *fields,
  * way that decides the outcome. Never allocates. */
 value program_eval(const program *p, const eval_env *env);
 bool program_holds(const program *p, const eval_env *env); /* result is true */
+/* Does the program read no field but those `field_ok` marks (indexed by
+ * field), and nothing else that changes between events (no signal, fit,
+ * history, score, points, time, text match or pattern)? Its value is then a
+ * function of those fields alone, which the engine caches. */
+bool program_reads_only_fields(const program *p, const bool *field_ok);
 size_t program_length(const program *p);
 /* A listing of the bytecode, one instruction a line, for tests and --debug. */
 void program_disassemble(const contract *c, const program *p, strbuf *out);

@@ -379,6 +379,49 @@ bool program_holds(const program *p, const eval_env *env)
     return run_tests(p, env);
 }
 
+bool program_reads_only_fields(const program *p, const bool *field_ok)
+{
+    if (p->null_fails >= 0 && !field_ok[p->null_fails]) return false;
+    for (uint32_t pc = 0; pc < p->run_len; pc++) {
+        const insn *in = &p->run[pc];
+        switch ((enum opcode)in->op) {
+        case I_FIELD:
+        case I_EXISTS:
+        case I_FIELD_CMPK:
+        case I_FIELD_EQ_STR:
+        case I_FIELD_IN:
+        case I_FIELD_TRUTH:
+        case I_FIELD_AFFIX:
+            if (!field_ok[in->arg]) return false;
+            break;
+        case I_PUSH:
+        case I_LNOT:
+        case I_NEGATE:
+        case I_ADDV:
+        case I_SUBV:
+        case I_MULV:
+        case I_DIVV:
+        case I_CMP_EQ:
+        case I_CMP_NE:
+        case I_CMP_LT:
+        case I_CMP_LE:
+        case I_CMP_GT:
+        case I_CMP_GE:
+        case I_IN_LIST:
+        case I_STARTS:
+        case I_ENDS:
+        case I_HAS:
+        case I_JUMP_FALSE:
+        case I_JUMP_TRUE:
+        case I_POP:
+        case I_CMPK:
+        case I_TEST: break;
+        default: return false; /* signals, fits, history, score, points, now, mentions, patterns */
+        }
+    }
+    return true;
+}
+
 size_t program_length(const program *p)
 {
     return p->len;

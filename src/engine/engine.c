@@ -107,6 +107,13 @@ engine *engine_new(const contract *c, const engine_options *opt)
     for (size_t i = 0; i < signals; i++) e->signal_when[i] = contract_signal(c, i)->when;
     for (size_t i = 0; i < gates; i++) e->gates[i] = contract_gate(c, i);
     for (size_t i = 0; i < fits; i++) e->fit_when[i] = contract_fit(c, i)->when;
+    /* fits that read only account fields hold alike for every lead of an account, until its fields change */
+    bool *account_field = arena_zalloc(e->pool, fc * sizeof *account_field);
+    if (!account_field) goto fail;
+    for (size_t i = 0; i < e->field_count; i++) account_field[i] = contract_field(c, i)->scope == SCOPE_ACCOUNT;
+    e->fits_by_account = fits > 0 && fits <= 16;
+    for (size_t i = 0; i < fits && e->fits_by_account; i++)
+        e->fits_by_account = e->fit_when[i] && program_reads_only_fields(e->fit_when[i], account_field);
     e->kind_of = arena_alloc(e->pool, (signals + 1) * sizeof *e->kind_of);
     e->rank_of = arena_alloc(e->pool, signals + 1);
     e->signal_now = arena_zalloc(e->pool, signals + 1);
@@ -395,6 +402,7 @@ static bool keep_traits(engine *e, lead *l, const event *ev)
         } else if (e->account_slot[i] != UINT32_MAX && ev->type == EVENT_GROUP && l->account != NO_ACCOUNT) {
             if (!value_keep(e, &e->accounts[l->account].fields[e->account_slot[i]], v)) return false;
             e->accounts[l->account].version++;
+            e->accounts[l->account].fit_known = false;
         }
     }
     if (ev->pain.len || ev->impact.len) l->settled = false;
@@ -542,17 +550,40 @@ static bool gate_may_change(const engine *e, const gate_info *g, bool settled, c
     return g->every_hit && (any || e->model);
 }
 
+/* The fit predicates into e->fit: from the account's cache when every fit
+ * reads only account fields (the fields of no account are all null). */
+static void work_out_fits(engine *e, account *a, const eval_env *env)
+{
+    if (!e->fits_by_account) {
+        for (size_t f = 0; f < e->fit_count; f++) e->fit[f] = program_holds(e->fit_when[f], env);
+        return;
+    }
+    bool *known = a ? &a->fit_known : &e->fit_none_known;
+    uint16_t *bits = a ? &a->fit_bits : &e->fit_none_bits;
+    if (*known) {
+        for (size_t f = 0; f < e->fit_count; f++) e->fit[f] = (*bits >> f) & 1;
+        return;
+    }
+    uint16_t held = 0;
+    for (size_t f = 0; f < e->fit_count; f++) {
+        e->fit[f] = program_holds(e->fit_when[f], env);
+        held |= (uint16_t)(e->fit[f] << f);
+    }
+    *bits = held;
+    *known = true;
+}
+
 /* The gates in order: the first that holds makes a handoff. `settled`: the
  * gates all failed at the lead's last event, and only this event's hits
  * (`hits`, a signal bit set) have changed anything they read since. */
-static void evaluate_gates(engine *e, const engine_sink *sink, lead *l, const account *a, const event *ev,
+static void evaluate_gates(engine *e, const engine_sink *sink, lead *l, account *a, const event *ev,
                            const eval_env *env, bool settled, const uint64_t *hits)
 {
     bool fits_known = false; /* fit predicates are worked out for the first gate that needs them */
     for (size_t g = 0; g < e->gate_count; g++) {
         const gate_info *gate = e->gates[g];
         if (!gate_may_change(e, gate, settled, hits)) continue;
-        for (size_t f = 0; !fits_known && f < e->fit_count; f++) e->fit[f] = program_holds(e->fit_when[f], env);
+        if (!fits_known) work_out_fits(e, a, env);
         fits_known = true;
         if (!program_holds(gate->when, env)) continue;
         handoff_make(e, sink, l, (uint32_t)g, ev, env);
@@ -817,6 +848,7 @@ bool engine_set_account(engine *e, const account_row *row)
             }
             if (!value_keep(e, &a->fields[e->account_slot[f]], &v)) return false;
             a->version++;
+            a->fit_known = false;
             if (!mark_account_changed(e, index)) return false;
         }
     }

@@ -76,6 +76,10 @@ typedef struct account {
     uint16_t hit_head, hit_count, hit_cap;
     uint32_t version;    /* bumped by every hit and field change */
     bool changed;        /* listed in engine.changed_accounts */
+    bool fit_known;      /* fit_bits hold the fit predicates for the account's fields as they are
+                          * (engine.fits_by_account); cleared by account_find_or_add() and by
+                          * every field change */
+    uint16_t fit_bits;   /* fit predicate f holds: bit f */
 } account;
 
 /* Remembers message ids for a window of event time, to drop duplicates. */
@@ -148,6 +152,9 @@ struct engine {
     const gate_info **gates;
     const program **fit_when;    /* per fit predicate */
     size_t signal_count, gate_count, fit_count;
+    bool fits_by_account; /* every fit reads only account fields, purely: cached per account */
+    bool fit_none_known;  /* fit_none_bits: the fits of a lead with no account (every account field null) */
+    uint16_t fit_none_bits;
     size_t signal_words;  /* the words of a signal bit set that can have bits: CONTRACT_SIGNAL_WORDS at most */
     const points_info *points;
     bool reads_points;    /* points on and read by some expression: the decay is worked out per event */
