@@ -738,7 +738,7 @@ static enum MHD_Result metrics(server *s, struct MHD_Connection *c)
                   "# TYPE baton_state_saved_rows_total counter\nbaton_state_saved_rows_total %llu\n"
                   "# HELP baton_state_save_seconds_total Time spent writing them, before the commit.\n"
                   "# TYPE baton_state_save_seconds_total counter\nbaton_state_save_seconds_total %.6f\n"
-                  "# HELP baton_events_replayed_total Stored events replayed at a start, after the last save.\n"
+                  "# HELP baton_events_replayed_total Stored events replayed after the last save of state (at a start, or after a failed commit).\n"
                   "# TYPE baton_events_replayed_total counter\nbaton_events_replayed_total %llu\n",
                   (unsigned long long)atomic_load(&s->received), (unsigned long long)atomic_load(&s->rejected),
                   (unsigned long long)atomic_load(&s->duplicates), (unsigned long long)atomic_load(&s->commits),
