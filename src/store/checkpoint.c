@@ -37,7 +37,7 @@
 #include <string.h>
 #include <time.h>
 
-#define DEFAULT_START     1000 /* SQLite's own automatic checkpoint threshold */
+#define DEFAULT_START     250 /* 1 MiB: what a RESTART has left to copy while the writer waits */
 #define DEFAULT_LIMIT     32768 /* 128 MiB of 4 KiB pages: see docs/architecture.md */
 #define AUTOCHECKPOINT    1000 /* what the writer gets back at stop */
 

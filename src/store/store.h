@@ -234,7 +234,7 @@ store *sqlite_store_open(const char *path, char *why, size_t why_cap);
 typedef struct checkpointer checkpointer;
 
 typedef struct checkpoint_options {
-    uint32_t start; /* frames not yet copied that start a PASSIVE checkpoint (0: 1000) */
+    uint32_t start; /* frames not yet copied that start a PASSIVE checkpoint (0: 250) */
     uint32_t limit; /* frames in the log that make the writer wait for a RESTART (0: 32768) */
 } checkpoint_options;
 
