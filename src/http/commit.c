@@ -318,14 +318,6 @@ static bool replay_event(void *ctx, const store_event *se)
     return engine_apply(r->e, &ev, &r->sink) != APPLY_NOMEM;
 }
 
-/* Seconds since `t0`, on the monotonic clock. */
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 static uint64_t meta_number(server *s, const char *key, uint64_t otherwise)
 {
     char text[32];
@@ -361,7 +353,7 @@ static bool replay_tail(server *s, engine *e, decoder *d, uint64_t through, strb
     atomic_fetch_add(&s->replayed, r.events);
     if (r.events)
         fprintf(stderr, "baton serve: replayed %llu event%s stored after the last save of state (%.2f s)\n",
-                (unsigned long long)r.events, r.events == 1 ? "" : "s", seconds_since(&t0));
+                (unsigned long long)r.events, r.events == 1 ? "" : "s", monotonic_seconds_since(&t0));
     if (r.refused)
         fprintf(stderr, "baton serve: %llu stored events could not be replayed\n", (unsigned long long)r.refused);
     return true;
@@ -467,7 +459,7 @@ static bool save_state(server *s, const char *contract_text)
     ok = ok && st->ops->set_meta(st, "state_next_handoff", text) == STORE_OK;
     if (ok && contract_text) ok = st->ops->set_meta(st, "contract", contract_text) == STORE_OK;
     strbuf_free(&blob);
-    atomic_fetch_add(&s->state_save_us, (uint64_t)(seconds_since(&t0) * 1e6));
+    atomic_fetch_add(&s->state_save_us, (uint64_t)(monotonic_seconds_since(&t0) * 1e6));
     atomic_fetch_add(&s->state_rows, rows);
     return ok;
 }

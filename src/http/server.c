@@ -989,9 +989,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state, enum
     (void)why;
     request *rq = *state;
     if (!rq) return;
-    struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    double seconds = (double)(end.tv_sec - rq->start.tv_sec) + (double)(end.tv_nsec - rq->start.tv_nsec) / 1e9;
+    double seconds = monotonic_seconds_since(&rq->start);
     int b = 0;
     while (b < LATENCY_BUCKETS && seconds > latency_bounds[b]) b++;
     atomic_fetch_add(&s->latency_buckets[b], 1);

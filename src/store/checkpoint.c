@@ -57,13 +57,6 @@ struct checkpointer {
     char error[256];               /* the last failure, printed once per change */
 };
 
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* The writer's WAL hook: runs in the writer's thread after each commit. */
 static int on_commit(void *ctx, sqlite3 *db, const char *name, int frames)
 {
@@ -88,7 +81,7 @@ static void run_once(checkpointer *c, enum store_checkpoint mode)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     store_wal wal = {0};
     int rc = c->conn->ops->checkpoint(c->conn, mode, &wal);
-    double took = seconds_since(&t0);
+    double took = monotonic_seconds_since(&t0);
     if (rc == STORE_OK) {
         atomic_store(&c->copied, wal.copied);
         /* a finished RESTART: the next commit writes the log from its start */
@@ -199,7 +192,7 @@ void checkpoint_bound(checkpointer *c)
     pthread_cond_signal(&c->wake);
     while (c->restarted == seen && !c->stopping) pthread_cond_wait(&c->done, &c->lock);
     c->stats.waits++;
-    c->stats.wait_s += seconds_since(&t0);
+    c->stats.wait_s += monotonic_seconds_since(&t0);
     pthread_mutex_unlock(&c->lock);
 }
 

@@ -270,3 +270,10 @@ bool clock_parse(const char *s, size_t n, uint16_t *minutes)
     *minutes = (uint16_t)(h * 60 + m);
     return true;
 }
+
+double monotonic_seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -213,6 +214,9 @@ void time_format(time_ms t, char *buf, size_t size);
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 /* The Gregorian date of a day counted from 1970-01-01. */
 void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+/* Seconds since `t0`, a CLOCK_MONOTONIC reading: for timing at the edges
+ * (the server, the store); the engine reads no clock. */
+double monotonic_seconds_since(const struct timespec *t0);
 /* "HH:MM" (00:00 to 24:00) as minutes after midnight; false when it is not. */
 bool clock_parse(const char *s, size_t n, uint16_t *minutes);
 
