@@ -414,9 +414,10 @@ static bool write_clock(server *s, time_ms now)
 
 /* Writes the state of every lead and account changed since the last save,
  * the identities made since and the router's rotation, as of the last event
- * stored; with `contract_text`, names that contract as the one that applies
- * the events stored after. saved() clears the lists once it is durable. */
-static bool save_state(server *s, const char *contract_text)
+ * stored, whose seq goes to `through`; with `contract_text`, names that
+ * contract as the one that applies the events stored after. saved() clears
+ * the lists once it is durable. */
+static bool save_state(server *s, const char *contract_text, uint64_t *through)
 {
     store *st = s->store;
     struct timespec t0;
@@ -450,10 +451,9 @@ static bool save_state(server *s, const char *contract_text)
         route_export(s->router, &blob);
         ok = !blob.oom && st->ops->put_router_state(st, blob.data, blob.len) == STORE_OK;
     }
-    uint64_t through = 0;
     char text[32];
-    ok = ok && !blob.oom && st->ops->last_event(st, &through) == STORE_OK;
-    snprintf(text, sizeof text, "%llu", (unsigned long long)through);
+    ok = ok && !blob.oom && st->ops->last_event(st, through) == STORE_OK;
+    snprintf(text, sizeof text, "%llu", (unsigned long long)*through);
     ok = ok && st->ops->set_meta(st, "state_through", text) == STORE_OK;
     snprintf(text, sizeof text, "%llu", (unsigned long long)engine_next_handoff(s->engine));
     ok = ok && st->ops->set_meta(st, "state_next_handoff", text) == STORE_OK;
@@ -464,15 +464,15 @@ static bool save_state(server *s, const char *contract_text)
     return ok;
 }
 
-/* After the commit that held a save. */
-static void saved(server *s, time_ms now)
+/* After the commit that held a save as of event `through`. */
+static void saved(server *s, time_ms now, uint64_t through)
 {
     engine_clear_changed(s->engine);
     strbuf_reset(&s->new_aliases);
     s->saved_at = now;
     s->save_due = false;
     s->contract_stored = true;
-    s->store->ops->last_event(s->store, &s->state_through); /* as save_state() wrote it */
+    s->state_through = through;
     atomic_fetch_add(&s->state_saves, 1);
 }
 
@@ -481,8 +481,9 @@ static void saved(server *s, time_ms now)
 static bool save_now(server *s, const char *contract_text, char *why, size_t cap)
 {
     store *st = s->store;
-    if (st->ops->begin(st) == STORE_OK && save_state(s, contract_text) && st->ops->commit(st) == STORE_OK) {
-        saved(s, wall_clock());
+    uint64_t through = 0;
+    if (st->ops->begin(st) == STORE_OK && save_state(s, contract_text, &through) && st->ops->commit(st) == STORE_OK) {
+        saved(s, wall_clock(), through);
         return true;
     }
     snprintf(why, cap, "%s", store_error(st));
@@ -957,8 +958,9 @@ static void run_group(server *s, job *jobs)
         }
     }
     bool save = s->save_due || now - s->saved_at >= s->opt.save_every;
+    uint64_t through = 0;
     if (r == STORE_OK && !st->failed && !rec.failed && write_clock(s, now) &&
-        (!save || save_state(s, s->contract_stored ? NULL : s->contract_text)))
+        (!save || save_state(s, s->contract_stored ? NULL : s->contract_text, &through)))
         r = st->ops->commit(st);
     else r = STORE_ERROR;
     if (r != STORE_OK) {
@@ -972,7 +974,7 @@ static void run_group(server *s, job *jobs)
         }
         atomic_fetch_add(&s->failed_commits, 1);
     } else {
-        if (save) saved(s, now);
+        if (save) saved(s, now, through);
         if (rec.notified) webhook_wake(s->webhooks);
         atomic_fetch_add(&s->commits, 1);
         atomic_fetch_add(&s->committed_events, events);
