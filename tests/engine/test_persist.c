@@ -5,15 +5,41 @@
 #include "route/route.h"
 #include "../sim_lines.h"
 
-typedef struct collected {
-    strbuf out; /* every handoff and transition, as JSON lines */
-} collected;
+/* What an engine decided (the server records as much): handoffs, changes
+ * and breaches, as JSON lines. */
+typedef struct record_log {
+    const contract *c;
+    strbuf out;
+} record_log;
 
-static void on_handoff(void *ctx, const handoff *h)
+static void log_handoff(void *ctx, const handoff *h)
 {
-    collected *c = ctx;
-    handoff_to_json(h, &c->out);
-    strbuf_putc(&c->out, '\n');
+    record_log *l = ctx;
+    handoff_to_json(h, &l->out);
+    strbuf_putc(&l->out, '\n');
+}
+
+static void log_change(void *ctx, const transition *t)
+{
+    record_log *l = ctx;
+    transition_to_json(l->c, t, &l->out);
+    strbuf_putc(&l->out, '\n');
+}
+
+static void log_breach(void *ctx, const breach *b)
+{
+    record_log *l = ctx;
+    breach_to_json(l->c, b, &l->out);
+    strbuf_putc(&l->out, '\n');
+}
+
+static void assert_same_text(const char *what, const strbuf *want, const strbuf *got)
+{
+    const char *a = want->data ? want->data : "", *b = got->data ? got->data : "";
+    if (strcmp(a, b) == 0) return;
+    size_t i = 0;
+    while (a[i] == b[i]) i++;
+    fail_msg("%s differs at byte %zu:\n  straight: %.300s\n  restored: %.300s", what, i, a + i, b + i);
 }
 
 static contract *example(void)
@@ -37,10 +63,33 @@ static void apply_lines(engine *e, decoder *d, char **lines, size_t from, size_t
     }
 }
 
+/* The dedupe memory of lines [0, n): their message ids, at their times, as
+ * a store loads it. */
+static void import_seen(engine *e, decoder *d, char **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *copy = strdup(lines[i]);
+        event ev;
+        decode_error err;
+        assert_true(decoder_decode(d, copy, strlen(copy), &ev, &err));
+        char id[128];
+        snprintf(id, sizeof id, "%.*s", (int)ev.message_id.len, ev.message_id.s);
+        assert_true(engine_import_seen(e, id, ev.timestamp));
+        free(copy);
+    }
+}
+
 typedef struct alias_log {
     char **alias, **lead;
     size_t count, cap;
 } alias_log;
+
+static void alias_log_free(alias_log *a)
+{
+    for (size_t k = 0; k < a->count; k++) free(a->alias[k]), free(a->lead[k]);
+    free(a->alias);
+    free(a->lead);
+}
 
 static void on_alias(void *ctx, const char *alias, const char *lead)
 {
@@ -64,16 +113,16 @@ static void test_restart_changes_nothing(void **state)
     size_t half = n / 2;
 
     /* one engine, all the way */
-    collected straight = {0};
+    record_log straight = {.c = c};
     strbuf_init(&straight.out);
     engine *e = engine_new(c, NULL);
     decoder *d = decoder_new(c);
-    engine_sink sink = {.ctx = &straight, .handoff = on_handoff};
+    engine_sink sink = {.ctx = &straight, .handoff = log_handoff};
     apply_lines(e, d, lines, 0, n, &sink);
     engine_free(e);
 
     /* the first half, then everything written out */
-    collected split = {0};
+    record_log split = {.c = c};
     strbuf_init(&split.out);
     alias_log aliases = {0};
     e = engine_new(c, NULL);
@@ -113,30 +162,14 @@ static void test_restart_changes_nothing(void **state)
         assert_true(engine_import_account(e, blobs.data + start, end - start));
     }
     for (size_t k = 0; k < aliases.count; k++) assert_true(engine_import_alias(e, aliases.alias[k], aliases.lead[k]));
-    for (size_t i = 0; i < half; i++) { /* dedupe memory: message ids and times */
-        char *copy = strdup(lines[i]);
-        event ev;
-        decode_error err;
-        assert_true(decoder_decode(d, copy, strlen(copy), &ev, &err));
-        char id[128];
-        snprintf(id, sizeof id, "%.*s", (int)ev.message_id.len, ev.message_id.s);
-        assert_true(engine_import_seen(e, id, ev.timestamp));
-        free(copy);
-    }
+    import_seen(e, d, lines, half);
     engine_set_next_handoff(e, next);
     apply_lines(e, d, lines, half, n, &sink);
 
-    if (strcmp(straight.out.data, split.out.data) != 0) {
-        size_t i = 0;
-        while (straight.out.data[i] == split.out.data[i]) i++;
-        fail_msg("restored engine differs at byte %zu:\n  straight: %.300s\n  restored: %.300s", i,
-                 straight.out.data + i, split.out.data + i);
-    }
+    assert_same_text("the restored engine's handoffs", &straight.out, &split.out);
     assert_true(engine_get_stats(e)->handoffs > 0);
 
-    for (size_t k = 0; k < aliases.count; k++) free(aliases.alias[k]), free(aliases.lead[k]);
-    free(aliases.alias);
-    free(aliases.lead);
+    alias_log_free(&aliases);
     free(offsets);
     strbuf_free(&blobs);
     strbuf_free(&straight.out);
@@ -148,33 +181,6 @@ static void test_restart_changes_nothing(void **state)
 }
 
 /* ---- a server's restart between two saves -------------------------------------------- */
-
-/* What the server records: handoffs, changes and breaches, as JSON lines. */
-typedef struct record_log {
-    const contract *c;
-    strbuf out;
-} record_log;
-
-static void log_handoff(void *ctx, const handoff *h)
-{
-    record_log *l = ctx;
-    handoff_to_json(h, &l->out);
-    strbuf_putc(&l->out, '\n');
-}
-
-static void log_change(void *ctx, const transition *t)
-{
-    record_log *l = ctx;
-    transition_to_json(l->c, t, &l->out);
-    strbuf_putc(&l->out, '\n');
-}
-
-static void log_breach(void *ctx, const breach *b)
-{
-    record_log *l = ctx;
-    breach_to_json(l->c, b, &l->out);
-    strbuf_putc(&l->out, '\n');
-}
 
 static void refuse_rep(void *ctx, uint64_t line, const char *why)
 {
@@ -215,15 +221,6 @@ static void apply_groups(engine *e, decoder *d, char **lines, size_t from, size_
         engine_advance(e, time_of(d, lines[g]), sink);
         apply_lines(e, d, lines, g, g + GROUP < to ? g + GROUP : to, sink);
     }
-}
-
-static void assert_same_text(const char *what, const strbuf *want, const strbuf *got)
-{
-    const char *a = want->data ? want->data : "", *b = got->data ? got->data : "";
-    if (strcmp(a, b) == 0) return;
-    size_t i = 0;
-    while (a[i] == b[i]) i++;
-    fail_msg("%s differs at byte %zu:\n  straight: %.300s\n  restored: %.300s", what, i, a + i, b + i);
 }
 
 /* The server saves state now and then and, at a start, replays the events
@@ -282,16 +279,7 @@ static void test_restart_between_groups_changes_nothing(void **state)
         assert_true(engine_import_account(restored, blob.data, blob.len));
     }
     for (size_t k = 0; k < aliases.count; k++) assert_true(engine_import_alias(restored, aliases.alias[k], aliases.lead[k]));
-    for (size_t i = 0; i < half; i++) {
-        char *copy = strdup(lines[i]);
-        event ev;
-        decode_error err;
-        assert_true(decoder_decode(d, copy, strlen(copy), &ev, &err));
-        char id[128];
-        snprintf(id, sizeof id, "%.*s", (int)ev.message_id.len, ev.message_id.s);
-        assert_true(engine_import_seen(restored, id, ev.timestamp));
-        free(copy);
-    }
+    import_seen(restored, d, lines, half);
 
     /* the second half on both */
     engine_sink second_half = {.ctx = &after, .handoff = log_handoff, .transition = log_change,
@@ -323,9 +311,7 @@ static void test_restart_between_groups_changes_nothing(void **state)
     if (want.len != got.len || memcmp(want.data, got.data, want.len) != 0)
         fail_msg("the state after the second half differs (%zu bytes against %zu)", want.len, got.len);
 
-    for (size_t k = 0; k < aliases.count; k++) free(aliases.alias[k]), free(aliases.lead[k]);
-    free(aliases.alias);
-    free(aliases.lead);
+    alias_log_free(&aliases);
     strbuf_free(&want);
     strbuf_free(&got);
     strbuf_free(&blob);
