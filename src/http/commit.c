@@ -282,10 +282,8 @@ static bool replay_decode(replay *r, const store_event *se, event *ev, decode_er
     decoder_set_default_time(r->d, 0);
     memcpy(r->copy, se->body, se->body_len);
     if (decoder_decode(r->d, r->copy, se->body_len, ev, err)) return true;
-    int type = -1;
-    for (int t = EVENT_TRACK; t <= EVENT_SCREEN; t++)
-        if (se->type && strcmp(se->type, event_type_name((enum event_type)t)) == 0) type = t;
-    decoder_set_default_type(r->d, type);
+    str type = {se->type, se->type ? (uint32_t)strlen(se->type) : 0};
+    decoder_set_default_type(r->d, event_type_find(type));
     decoder_set_default_time(r->d, se->received);
     memcpy(r->copy, se->body, se->body_len);
     return decoder_decode(r->d, r->copy, se->body_len, ev, err);

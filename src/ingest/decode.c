@@ -144,10 +144,20 @@ void decoder_set_default_type(decoder *d, int type)
     d->default_type = type;
 }
 
+static const char *const type_names[] = {"track", "page", "identify", "group", "screen"};
+static const uint8_t type_name_lens[] = {5, 4, 8, 5, 6};
+
 const char *event_type_name(enum event_type t)
 {
-    static const char *const names[] = {"track", "page", "identify", "group", "screen"};
-    return (size_t)t < ARRAY_LEN(names) ? names[t] : "?";
+    return (size_t)t < ARRAY_LEN(type_names) ? type_names[t] : "?";
+}
+
+int event_type_find(str name)
+{
+    int type = -1;
+    for (int i = 0; i < (int)ARRAY_LEN(type_names) && name.s; i++)
+        if (str_eq_n(name, type_names[i], type_name_lens[i])) type = i;
+    return type;
 }
 
 /* Adds a dotted path to the trie and returns its target. */
@@ -1037,14 +1047,10 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
 
     /* type */
     str type = string_at(&x, B_TYPE);
-    static const char *const types[] = {"track", "page", "identify", "group", "screen"};
-    static const uint8_t type_lens[] = {5, 4, 8, 5, 6};
-    int ti = -1;
-    for (int i = 0; i < 5 && type.s; i++)
-        if (str_eq_n(type, types[i], type_lens[i])) ti = i;
+    int ti = event_type_find(type);
     if (!type.s && d->default_type >= 0) {
-        type.s = types[d->default_type];
-        type.len = (uint32_t)strlen(type.s);
+        type.s = type_names[d->default_type];
+        type.len = type_name_lens[d->default_type];
         ti = d->default_type;
     }
     if (!type.s) {
@@ -1057,7 +1063,7 @@ bool decoder_decode(decoder *d, char *json, size_t len, event *out, decode_error
         return false;
     }
     if (d->default_type >= 0 && ti != d->default_type) {
-        fail(&x, (uint32_t)(type.s - json), "this endpoint takes %s calls, not %s", types[d->default_type], types[ti]);
+        fail(&x, (uint32_t)(type.s - json), "this endpoint takes %s calls, not %s", type_names[d->default_type], type_names[ti]);
         return false;
     }
     out->type = (uint8_t)ti;

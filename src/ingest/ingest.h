@@ -18,6 +18,8 @@
 enum event_type { EVENT_TRACK, EVENT_PAGE, EVENT_IDENTIFY, EVENT_GROUP, EVENT_SCREEN };
 
 const char *event_type_name(enum event_type t);
+/* The type a name names ("track", ...), or -1 for any other. */
+int event_type_find(str name);
 
 typedef struct event {
     uint8_t type;        /* enum event_type */
