@@ -77,8 +77,7 @@ typedef struct account {
     uint32_t version;    /* bumped by every hit and field change */
     bool changed;        /* listed in engine.changed_accounts */
     bool fit_known;      /* fit_bits hold the fit predicates for the account's fields as they are
-                          * (engine.fits_by_account); cleared by account_find_or_add() and by
-                          * every field change */
+                          * (engine.fits_by_account); cleared by every change of its fields */
     uint16_t fit_bits;   /* fit predicate f holds: bit f */
 } account;
 

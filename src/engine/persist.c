@@ -420,6 +420,7 @@ bool engine_import_account(engine *e, const void *blob, size_t len)
     account *a = account_find_or_add(e, domain, n, &index);
     if (!a) return false;
     a->version++;
+    a->fit_known = false; /* its fields are read below */
     if (!get_fields(e, &r, a->fields, e->account_slot)) return false;
     int signal_of[256] = {0}; /* read only below the count filled */
     uint32_t lead_of[256];

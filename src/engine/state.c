@@ -75,11 +75,7 @@ lead *lead_find_or_add(engine *e, uint64_t hash, const char *key, size_t len, ui
 
 account *account_find_or_add(engine *e, const char *key, size_t len, uint32_t *index)
 {
-    if (strmap_get(e->account_ids, key, len, index)) {
-        /* the caller may be about to change its fields (a group call, a CSV row, a saved state) */
-        e->accounts[*index].fit_known = false;
-        return &e->accounts[*index];
-    }
+    if (strmap_get(e->account_ids, key, len, index)) return &e->accounts[*index];
     if (e->account_count == e->account_cap) {
         uint32_t cap = e->account_cap ? 2 * e->account_cap : 16;
         account *bigger = mem_realloc(e->accounts, cap * sizeof *bigger);

@@ -305,6 +305,23 @@ static void recency_case(const char *fit_arrives, bool want_handoff)
     scenario_free(s);
 }
 
+/* Firmographics that arrive by the accounts CSV, after the account's leads
+ * were weighed without them, count from the next event on: the fit worked
+ * out for the account before the row is not kept. */
+static void test_R12_fit_follows_an_accounts_row(void **state)
+{
+    (void)state;
+    scenario *s = scenario_new("contracts/example.yaml");
+    scenario_event(s, "{\"type\":\"identify\",\"userId\":\"ivy\",\"timestamp\":\"2026-10-01T09:00:00Z\","
+                      "\"traits\":{\"email\":\"ivy@initech.example\",\"pain\":\"p\",\"impact\":\"i\"}}");
+    track(s, "ivy", "q1", "2026-10-01T10:00:00Z", "Quote Requested", NULL);
+    expect_no_handoff(s);
+    scenario_account(s, "domain=initech.example industry=software employees=450 status=prospect");
+    track(s, "ivy", "q2", "2026-10-01T11:00:00Z", "Quote Requested", NULL);
+    assert_string_equal(only_handoff(s)->gate, "fit_intent");
+    scenario_free(s);
+}
+
 static void test_R12_intent_13_days_old_is_recent(void **state)
 {
     (void)state;
@@ -690,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_R10_activation),
         cmocka_unit_test(test_R11_needs_context_then_released),
         cmocka_unit_test(test_R12_no_fit_no_handoff),
+        cmocka_unit_test(test_R12_fit_follows_an_accounts_row),
         cmocka_unit_test(test_R12_intent_13_days_old_is_recent),
         cmocka_unit_test(test_R12_intent_15_days_old_is_not_recent),
         cmocka_unit_test(test_R12_wrong_timing_cools_down),
