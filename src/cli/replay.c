@@ -3,7 +3,6 @@
 #include "engine/engine.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -416,13 +415,7 @@ int cmd_replay(int argc, char **argv)
         }
     }
     if (!contract_path) return cli_usage_error("replay", "--contract FILE is required");
-    /* A replay's state grows from nothing in a few seconds, and the dedupe
-     * table is rebuilt as it grows: glibc would map each large block afresh
-     * and give freed ones back at once, and every page of them then faults
-     * in again (on this machine's virtual CPUs, a fifth of a 1M-event replay).
-     * Large blocks from the heap, kept when freed: 14,000 faults become 6,000. */
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mem_keep_large_blocks(); /* the state grows from nothing in seconds */
 
     int code = EXIT_OK;
     contract *c = cli_load_contract(contract_path, false, &code);

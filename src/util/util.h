@@ -38,6 +38,10 @@ void mem_free(void *p);
 /* mem_calloc() for large blocks filled at once; freed with mem_free(). */
 void *mem_calloc_large(size_t n, size_t size);
 char *mem_strndup(const char *s, size_t n);
+/* Asks glibc to serve large blocks from the heap and keep freed ones, for a
+ * process whose state grows from nothing in seconds (a replay): mapped
+ * afresh, every page of each block faults in again. */
+void mem_keep_large_blocks(void);
 
 /* Test hooks: the count of successful allocations so far, and a countdown
  * after which allocations fail (0 disables it). */
