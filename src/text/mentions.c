@@ -403,12 +403,13 @@ typedef struct entry {
 
 /* A word seen before: its classes and stem ids. The cache is two-way: a
  * word may sit in either slot of the pair its hash picks, so two common
- * words that share a pair do not keep evicting each other. */
+ * words that share a pair do not keep evicting each other. A word is kept
+ * zero-padded to CACHE_WORD bytes, so that comparing two is three 8-byte
+ * compares whatever their length (a word holds no NUL byte). */
 #define CACHE_SLOTS 4096 /* a power of two: CACHE_SLOTS / 2 pairs */
 #define CACHE_WORD  24
 typedef struct cache_slot {
-    char word[CACHE_WORD]; /* lower case, accents kept */
-    uint8_t len;           /* 0: empty */
+    char word[CACHE_WORD]; /* lower case, accents kept, zero-padded; all zero: empty */
     uint16_t cls;
     int32_t a, b;
 } cache_slot;
@@ -646,68 +647,43 @@ static bool spell(const text_matcher *m, const char *lower, size_t n, spellings 
 
 /* ---- reading a message ----------------------------------------------------------- */
 
-/* Abbreviations whose '.' ends no sentence. */
-static const char *const abbreviations[] = {
+/* Abbreviations whose '.' ends no sentence, zero-padded to ABBREV_BYTES so
+ * that a word is compared with each in one 8-byte compare. */
+#define ABBREV_BYTES 8
+static const char abbreviations[][ABBREV_BYTES] = {
     "etc", "vs",   "mr",   "mrs", "ms", "dr", "inc", "ltd", "approx", "incl", "st", "jr", "sr",
     "co",  "corp", "dept", "no",  "nr", "ca", "bzw", "usw", "z",      "b",    "u",  "a"};
 
 static bool abbreviation(const char *s, size_t n)
 {
     if (n == 1) return true; /* "e.g.", "i.e.", initials */
-    for (size_t i = 0; i < ARRAY_LEN(abbreviations); i++) {
-        const char *a = abbreviations[i];
-        size_t j = 0;
-        while (j < n && (s[j] | 0x20) == a[j]) /* stops at a's NUL: s[j] | 0x20 is never 0 */
-            j++;
-        if (j == n && a[n] == '\0') return true;
-    }
+    if (n >= ABBREV_BYTES) return false;
+    char key[ABBREV_BYTES] = {0};
+    for (size_t j = 0; j < n; j++)
+        key[j] = (char)(s[j] | 0x20); /* never 0, so a shorter abbreviation differs */
+    for (size_t i = 0; i < ARRAY_LEN(abbreviations); i++)
+        if (memcmp(key, abbreviations[i], ABBREV_BYTES) == 0) return true;
     return false;
 }
 
-/* Whether the slot holds the word lower (n bytes). */
-static bool cached(const cache_slot *slot, const char *lower, size_t n)
+/* The pair of cache slots for a word zero-padded to CACHE_WORD bytes: a
+ * hash of its three 8-byte words, not of its bytes one at a time. */
+static cache_slot *cache_pair(text_matcher *m, const char *word)
 {
-    if (slot->len != n) return false;
-    for (size_t i = 0; i < n; i++)
-        if (slot->word[i] != lower[i]) return false;
-    return true;
+    uint64_t w[3];
+    _Static_assert(sizeof w == CACHE_WORD, "a cached word is three 8-byte words");
+    memcpy(w, word, sizeof w);
+    uint64_t h =
+        (w[0] ^ w[1] * 0x9E3779B97F4A7C15u ^ w[2] * 0xC2B2AE3D27D4EB4Fu) * 0xD6E8FEB86659FD93u;
+    return &m->cache[(h >> 32) & (CACHE_SLOTS - 2)];
 }
 
-/* One word of a message: its classes and stem ids, from the cache or the
- * stemmer. Words that are too long keep -1 ids and no class. */
-
-static void look_up(text_matcher *m, token *t, const char *s)
+/* A word the cache does not hold: stemmed, and kept in the first slot of
+ * its pair when it has one. Out of line, so that the hits in
+ * look_up_lower() save no registers for it. */
+static __attribute__((noinline)) void look_up_miss(text_matcher *m, token *t, const char *lower,
+                                                   size_t n, cache_slot *pair)
 {
-    char lower[TEXT_MAX_WORD + 1];
-    t->a = t->b = -1;
-    t->cls = 0;
-    size_t n = t->len;
-    bool ascii = n < sizeof lower;
-    uint32_t h = 2166136261u; /* hash32() of lower, as it is written */
-    for (size_t i = 0; i < n && ascii; i++) {
-        unsigned char c = (unsigned char)s[t->start + i];
-        ascii = c < 0x80;
-        lower[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-        h = (h ^ (unsigned char)lower[i]) * 16777619u;
-    }
-    if (ascii) {
-        lower[n] = '\0';
-    } else {
-        n = lower_word(s + t->start, t->len, lower, sizeof lower);
-        if (n == sizeof lower) return;
-        h = hash32(lower, n);
-    }
-    cache_slot *pair = NULL;
-    if (n < CACHE_WORD) {
-        pair = &m->cache[h & (CACHE_SLOTS - 2)];
-        for (int w = 0; w < 2; w++)
-            if (cached(&pair[w], lower, n)) {
-                t->a = pair[w].a;
-                t->b = pair[w].b;
-                t->cls = pair[w].cls;
-                return;
-            }
-    }
     spellings sp;
     if (!spell(m, lower, n, &sp)) return;
     t->cls = sp.cls;
@@ -717,12 +693,79 @@ static void look_up(text_matcher *m, token *t, const char *s)
     if (pair) { /* the newest word first; the older one moves to the second slot */
         pair[1] = pair[0];
         cache_slot *slot = &pair[0];
-        memcpy(slot->word, lower, n);
-        slot->len = (uint8_t)n;
+        memcpy(slot->word, lower, CACHE_WORD);
         slot->a = t->a;
         slot->b = t->b;
         slot->cls = t->cls;
     }
+}
+
+/* One word of a message, `lower` in lower case (n bytes, zero-padded to at
+ * least CACHE_WORD bytes when shorter): its classes and stem ids, from the
+ * cache or the stemmer. */
+static inline void look_up_lower(text_matcher *m, token *t, const char *lower, size_t n)
+{
+    t->a = t->b = -1;
+    t->cls = 0;
+    cache_slot *pair = NULL;
+    if (n < CACHE_WORD) {
+        pair = cache_pair(m, lower);
+        for (int w = 0; w < 2; w++)
+            if (memcmp(pair[w].word, lower, CACHE_WORD) == 0) {
+                t->a = pair[w].a;
+                t->b = pair[w].b;
+                t->cls = pair[w].cls;
+                return;
+            }
+    }
+    look_up_miss(m, t, lower, n, pair);
+}
+
+/* A word plain_word() did not read. Words that are too long keep -1 ids
+ * and no class. */
+static void look_up(text_matcher *m, token *t, const char *s)
+{
+    char lower[TEXT_MAX_WORD + 1] = {0};
+    size_t n = lower_word(s + t->start, t->len, lower, sizeof lower);
+    if (n == sizeof lower) {
+        t->a = t->b = -1;
+        t->cls = 0;
+        return;
+    }
+    look_up_lower(m, t, lower, n);
+}
+
+/* ASCII letters and digits in lower case, 0 for every other byte: one load
+ * tells the tokeniser both whether a byte belongs to the word and what to
+ * write for it. */
+/* clang-format off */
+static const char ascii_word_lower[256] = {
+    ['0'] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+    ['A'] = 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
+            'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
+    ['a'] = 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
+            'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
+};
+/* clang-format on */
+
+/* Most words are ASCII letters and digits ended by a blank or a mark, and
+ * are read here in one pass that also lowers them, with no call. The word
+ * at s[i] (an ASCII letter or digit) is written in lower case to `lower`
+ * (TEXT_MAX_WORD + 1 bytes), zero-padded to CACHE_WORD; returns its
+ * length, or 0 when it is longer than TEXT_MAX_WORD or goes on with an
+ * apostrophe or a non-ASCII character: word_end() reads those. */
+static size_t plain_word(const char *s, size_t n, size_t i, char *lower)
+{
+    memset(lower, 0, CACHE_WORD);
+    size_t limit = n - i <= TEXT_MAX_WORD ? n : i + TEXT_MAX_WORD, j = i;
+    char c;
+    while (j < limit && (c = ascii_word_lower[(unsigned char)s[j]]) != 0)
+        lower[j++ - i] = c;
+    if (j < n) {
+        unsigned char next = (unsigned char)s[j];
+        if (next >= 0x80 || next == '\'' || ascii_word_lower[next]) return 0;
+    }
+    return j - i;
 }
 
 /* Where the word starting at s[i] ends: letters, digits, and apostrophes
@@ -830,6 +873,19 @@ static void tokenise(text_matcher *m, const char *s, size_t n, bool phrase)
             continue;
         }
         newlines = 0;
+        char lower[TEXT_MAX_WORD + 1];
+        size_t plain = plain_word(s, n, i, lower);
+        if (plain) {
+            token *t = &m->toks[nt];
+            if (brk == BRK_SENTENCE) sentence_first = nt;
+            *t = (token){.start = (uint32_t)i, .len = (uint32_t)plain, .brk = brk};
+            if (!phrase) look_up_lower(m, t, lower, plain);
+            nt++;
+            brk = BRK_NONE;
+            i += plain;
+            if (i < n && s[i] == ' ') i++; /* a blank changes nothing: spare it a turn */
+            continue;
+        }
         size_t apostrophe;
         size_t end = word_end(s, n, i, &apostrophe);
         /* An elided article or negation: "l'", "d'", "n'", "qu'". */
@@ -837,6 +893,7 @@ static void tokenise(text_matcher *m, const char *s, size_t n, bool phrase)
             token *t = &m->toks[nt];
             if (brk == BRK_SENTENCE) sentence_first = nt;
             *t = (token){.start = (uint32_t)i, .len = (uint32_t)(apostrophe - i), .brk = brk};
+            if (!phrase) look_up(m, t, s);
             nt++;
             brk = BRK_NONE;
             size_t alen;
@@ -846,14 +903,12 @@ static void tokenise(text_matcher *m, const char *s, size_t n, bool phrase)
         token *t = &m->toks[nt];
         if (brk == BRK_SENTENCE) sentence_first = nt;
         *t = (token){.start = (uint32_t)i, .len = (uint32_t)(end - i), .brk = brk};
+        if (!phrase) look_up(m, t, s);
         nt++;
         brk = BRK_NONE;
         i = end;
     }
     m->ntok = nt;
-    if (phrase) return;
-    for (uint32_t k = 0; k < nt; k++)
-        look_up(m, &m->toks[k], s);
 }
 
 /* ---- phrase lists ------------------------------------------------------------------- */
@@ -1078,12 +1133,11 @@ static str sentence_of(const text_matcher *m, uint32_t first, uint32_t last)
     return r;
 }
 
-bool text_mentions(text_matcher *m, uint32_t list, str text)
+/* text_mentions() for a message with words: out of line, so that the many
+ * calls with no text (a contract forgetting its last find) return without
+ * saving the registers this one needs. */
+static __attribute__((noinline)) bool find_mention(text_matcher *m, uint32_t list, str text)
 {
-    if (!m) return false;
-    m->hit_phrase = NULL;
-    m->hit_sentence = (str){NULL, 0};
-    if (list >= m->list_count || !m->index || !text.len) return false;
     /* A contract may test one message against several lists: read it once. */
     uint64_t h = hash_bytes(text.s, text.len);
     if (m->text != text.s || m->text_len != text.len || m->text_hash != h) {
@@ -1094,6 +1148,7 @@ bool text_mentions(text_matcher *m, uint32_t list, str text)
     }
     for (uint32_t i = 0; i < m->ntok; i++) {
         const token *t = &m->toks[i];
+        if ((t->a & t->b) < 0) continue; /* both -1: in no phrase, as most words */
         int32_t ids[2] = {t->a, t->b};
         for (int k = 0; k < (t->a == t->b ? 1 : 2); k++) {
             if (ids[k] < 0) continue;
@@ -1109,6 +1164,15 @@ bool text_mentions(text_matcher *m, uint32_t list, str text)
         }
     }
     return false;
+}
+
+bool text_mentions(text_matcher *m, uint32_t list, str text)
+{
+    if (!m) return false;
+    m->hit_phrase = NULL;
+    m->hit_sentence = (str){NULL, 0};
+    if (list >= m->list_count || !m->index || !text.len) return false;
+    return find_mention(m, list, text);
 }
 
 bool text_mentions_explain(const text_matcher *m, const char **phrase, str *sentence)

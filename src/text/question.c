@@ -15,19 +15,36 @@
 
 #include <string.h>
 
-/* Words, lower-case ASCII, of the sentence's opening. */
+/* Words, lower-case ASCII, of the sentence's opening, zero-padded to
+ * WORD_BYTES: the word sets below hold theirs the same way, so a look-up
+ * compares 8 bytes at a time instead of calling strcmp() (note in()). */
 #define OPENING_WORDS 6
+#define WORD_BYTES    16
+typedef char word16[WORD_BYTES];
 typedef struct opening {
-    char w[OPENING_WORDS][16];
+    word16 w[OPENING_WORDS];
     unsigned count;
     bool comma; /* the sentence has a ',' */
 } opening;
 
-/* The first byte is compared before the call: it rules out nearly all. */
-static bool in(const char *w, const char *const *set, size_t n)
+/* An absent word, as long as any other. */
+static const word16 no_word;
+
+/* Whether the zero-padded word w is in set. A word that did not fit its
+ * buffer starts with a NUL and so is in no set: every set word starts with
+ * a letter. The first 8 bytes rule out nearly all. */
+static bool in(const char *w, const word16 *set, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (set[i][0] == w[0] && strcmp(w, set[i]) == 0) return true;
+    uint64_t head, tail;
+    memcpy(&head, w, 8);
+    memcpy(&tail, w + 8, 8);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h, t;
+        memcpy(&h, set[i], 8);
+        if (h != head) continue;
+        memcpy(&t, set[i] + 8, 8);
+        if (t == tail) return true;
+    }
     return false;
 }
 #define IN(w, set) in((w), (set), ARRAY_LEN(set))
@@ -44,28 +61,28 @@ static bool in_two(const char *w0, const char *w1, const char *const *set, size_
     return false;
 }
 
-static const char *const auxiliaries[] = {
+static const word16 auxiliaries[] = {
     "can",      "could",  "do",       "does",      "did",     "is",     "are",    "was",
     "were",     "will",   "would",    "should",    "shall",   "may",    "might",  "have",
     "has",      "am",     "can't",    "don't",     "doesn't", "isn't",  "aren't", "won't",
     "wouldn't", "didn't", "couldn't", "shouldn't", "haven't", "hasn't",
 };
-static const char *const subjects[] = {
+static const word16 subjects[] = {
     "you",     "we",     "i",       "it",       "they", "there", "this", "that", "these",
     "those",   "your",   "the",     "a",        "an",   "our",   "my",   "he",   "she",
     "someone", "anyone", "anybody", "somebody", "any",  "their", "his",  "her",  "baton",
 };
-static const char *const wh_words[] = {"how", "what", "when",  "where", "which",
-                                       "who", "whom", "whose", "why"};
-static const char *const wh_contracted[] = {"what's", "how's", "where's", "who's",  "when's",
-                                            "why's",  "whats", "hows",    "wheres", "whos"};
+static const word16 wh_words[] = {"how", "what", "when",  "where", "which",
+                                  "who", "whom", "whose", "why"};
+static const word16 wh_contracted[] = {"what's", "how's", "where's", "who's",  "when's",
+                                       "why's",  "whats", "hows",    "wheres", "whos"};
 /* After a question word, these make a question without an auxiliary. */
-static const char *const wh_next[] = {"much", "many", "long",    "often",  "soon", "quickly",
-                                      "fast", "far",  "big",     "about",  "else", "kind",
-                                      "sort", "type", "happens", "exactly"};
-static const char *const pronouns[] = {"i", "we", "you", "they", "he", "she", "it", "our", "my"};
+static const word16 wh_next[] = {"much", "many", "long",    "often",  "soon", "quickly",
+                                 "fast", "far",  "big",     "about",  "else", "kind",
+                                 "sort", "type", "happens", "exactly"};
+static const word16 pronouns[] = {"i", "we", "you", "they", "he", "she", "it", "our", "my"};
 /* Openers skipped before the question proper: "Also, can you ...". */
-static const char *const openers[] = {
+static const word16 openers[] = {
     "also",   "and",     "so",     "but",   "btw",      "ok",    "okay", "then",   "plus", "oh",
     "well",   "finally", "lastly", "quick", "question", "one",   "more", "thing",  "last", "first",
     "second", "next",    "anyway", "sorry", "hi",       "hello", "hey",  "thanks", "great"};
@@ -131,16 +148,53 @@ static char ascii_lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
 }
 
+#define BYTE_ONES  UINT64_C(0x0101010101010101)
+#define BYTE_HIGHS UINT64_C(0x8080808080808080)
+
+/* The high bit of each byte of v equal to b. Exact up to the lowest such
+ * byte (a borrow may mark bytes above it), which is all find_any() reads. */
+static inline uint64_t bytes_equal(uint64_t v, unsigned char b)
+{
+    uint64_t x = v ^ BYTE_ONES * b;
+    return (x - BYTE_ONES) & ~x & BYTE_HIGHS;
+}
+
+/* The offset of the first byte of s[i, n) that is one of set[0, k), or n.
+ * Reading a sentence byte by byte to find its few ends and blanks was most
+ * of the cost: this tests eight bytes a step, as memchr() does. */
+static inline size_t find_any(const char *s, size_t i, size_t n, const char *set, size_t k)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, hits = 0;
+        memcpy(&v, s + i, 8);
+        for (size_t b = 0; b < k; b++)
+            hits |= bytes_equal(v, (unsigned char)set[b]);
+        if (hits) return i + (size_t)__builtin_ctzll(hits) / 8;
+    }
+#endif
+    for (; i < n; i++)
+        for (size_t b = 0; b < k; b++)
+            if (s[i] == set[b]) return i;
+    return n;
+}
+
 /* Whether t[0, n), lower-cased as it is read, has an indirect question at
  * the start of a word. */
 static bool has_indirect(const char *t, size_t n)
 {
-    uint32_t firsts = 0; /* a filter on the phrases' first letters */
-    for (size_t k = 0; k < ARRAY_LEN(indirect); k++)
-        firsts |= 1u << (indirect[k][0] & 31);
+    /* A filter on the phrases' first two letters, five bits each: one
+     * letter let through common words ("we", "to", "can"), two let through
+     * almost none but the phrases' own. */
+    uint64_t pairs[1024 / 64] = {0};
+    for (size_t k = 0; k < ARRAY_LEN(indirect); k++) {
+        unsigned pair = (indirect[k][0] & 31u) << 5 | (indirect[k][1] & 31u);
+        pairs[pair / 64] |= UINT64_C(1) << (pair % 64);
+    }
     for (size_t i = 0; i < n; i++) { /* i: the start of a word */
         char c = ascii_lower(t[i]);
-        if (firsts >> (c & 31) & 1)
+        unsigned pair = (c & 31u) << 5 | (i + 1 < n ? ascii_lower(t[i + 1]) & 31u : 0);
+        if (pairs[pair / 64] >> (pair % 64) & 1)
             for (size_t k = 0; k < ARRAY_LEN(indirect); k++) {
                 const char *p = indirect[k];
                 if (p[0] != c) continue;
@@ -151,8 +205,7 @@ static bool has_indirect(const char *t, size_t n)
                     e++;
                 if (e == m) return true;
             }
-        while (i < n && t[i] != ' ' && t[i] != '\n') /* to the blank; i++ passes it */
-            i++;
+        i = find_any(t, i, n, " \n", 2); /* to the blank; i++ passes it */
     }
     return false;
 }
@@ -175,8 +228,8 @@ static bool asks_indirectly(const char *s, size_t n)
 /* Whether the opening, from its word k, is a question's. */
 static bool opens_as_question(const opening *o, unsigned k)
 {
-    const char *w0 = o->w[k], *w1 = k + 1 < o->count ? o->w[k + 1] : "",
-               *w2 = k + 2 < o->count ? o->w[k + 2] : "";
+    const char *w0 = o->w[k], *w1 = k + 1 < o->count ? o->w[k + 1] : no_word,
+               *w2 = k + 2 < o->count ? o->w[k + 2] : no_word;
     if (in_two(w0, w1, indirect_start, ARRAY_LEN(indirect_start))) return true;
     if (IN(w0, auxiliaries)) {
         if (o->comma &&
@@ -251,11 +304,30 @@ static bool is_blank_byte(char c)
     return (unsigned char)c <= 0x20 || c == 0x7F;
 }
 
+/* Whether s[from, to) reads the same collapsed: its blanks are single
+ * spaces between other bytes (a blank first would become a space, one last
+ * would go). Most questions are, and are then copied in one go. */
+static bool collapsed(const char *s, size_t from, size_t to)
+{
+    bool after_blank = true;
+    for (size_t i = from; i < to; i++) {
+        bool blank = is_blank_byte(s[i]);
+        if (blank && (after_blank || s[i] != ' ')) return false;
+        after_blank = blank;
+    }
+    return !after_blank;
+}
+
 /* Copies s[from, to) with each run of blanks and line breaks as one space. */
 static size_t copy_collapsed(const char *s, size_t from, size_t to, char *out, size_t cap)
 {
     size_t o = 0;
     bool blank = false;
+    if (cap && collapsed(s, from, to)) {
+        o = to - from < cap - 1 ? to - from : cap - 1;
+        memcpy(out, s + from, o);
+        from = to; /* the loop below has nothing left to do */
+    }
     for (size_t i = from; i < to && cap;) {
         if (is_blank_byte(s[i])) {
             blank = true;
@@ -288,7 +360,7 @@ static size_t copy_collapsed(const char *s, size_t from, size_t to, char *out, s
 }
 
 /* Bytes that may end a sentence within a line: ? ! . and the first of ？. */
-static const bool may_end[256] = {['?'] = true, ['!'] = true, ['.'] = true, [0xEF] = true};
+#define SENTENCE_ENDS "?!.\xEF"
 
 size_t text_last_question(str text, char *out, size_t cap)
 {
@@ -306,9 +378,9 @@ size_t text_last_question(str text, char *out, size_t cap)
             continue;
         }
         /* sentences within the line */
-        for (size_t j = i; j < end; j++) {
+        for (size_t j = find_any(s, i, end, SENTENCE_ENDS, 4); j < end;
+             j = find_any(s, j + 1, end, SENTENCE_ENDS, 4)) {
             char c = s[j];
-            if (!may_end[(unsigned char)c]) continue;
             bool stop = false;
             if (c == '?' || c == '!') {
                 while (j + 1 < end && (s[j + 1] == '?' || s[j + 1] == '!'))

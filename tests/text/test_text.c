@@ -205,6 +205,56 @@ static void test_R5_contract_options_and_description(void **state)
     strbuf_free(&out);
 }
 
+/* The word reader's shortcuts (src/text/mentions.c): plain ASCII words are
+ * read in one pass and looked up by a padded 24-byte key; any other word
+ * (an apostrophe, a non-ASCII letter, over TEXT_MAX_WORD bytes) must still
+ * read as it did, and so must the abbreviations a '.' does not end. */
+static void test_R5_word_reader_shortcuts(void **state)
+{
+    (void)state;
+    static const char *const words[] = {
+        "procurement",
+        "abcdefghijklmnopqrstuvw",   /* 23 bytes: the longest word the cache keeps */
+        "abcdefghijklmnopqrstuvwxy", /* 25: never cached */
+        "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeee", /* TEXT_MAX_WORD bytes */
+        "internal approval",
+    };
+    text_matcher *m = matcher("english", false, words, ARRAY_LEN(words));
+    const char *phrase;
+    str sentence;
+    for (int round = 0; round < 2; round++) { /* the second round reads from the cache */
+        assert_true(text_mentions(m, 0, s("PROCUREMENT signs off.")));
+        /* same first 8 bytes, other words: the key is the whole word */
+        assert_false(text_mentions(m, 0, s("procuremen procurementz procurementsx.")));
+        assert_true(text_mentions(m, 0, s("ABCDEFGHIJKLMNOPQRSTUVW")));
+        assert_false(text_mentions(m, 0, s("abcdefghijklmnopqrstuv abcdefghijklmnopqrstuvwx")));
+        assert_true(text_mentions(m, 0, s("x abcdefghijklmnopqrstuvwxy.")));
+        assert_true(
+            text_mentions(m, 0, s("id aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeee, ok")));
+        assert_false(
+            text_mentions(m, 0, s("id aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeee ok")));
+        /* words the one-pass reader hands on: apostrophes, accents, a digit */
+        assert_false(text_mentions(m, 0, s("We don't need internal approval.")));
+        assert_true(text_mentions(m, 0, s("Internal approval's the blocker.")));
+        assert_false(text_mentions(m, 0, s("procurementé procurement2")));
+        assert_true(text_mentions(m, 0, s("l'internal approval")));
+        /* "approx." and "APPROX." end no sentence, "approxs." and "approxim." do */
+        assert_true(text_mentions(m, 0, s("Costs approx. internal approval is slow.")));
+        assert_true(text_mentions_explain(m, &phrase, &sentence));
+        assert_int_equal(sentence.len, strlen("Costs approx. internal approval is slow."));
+        assert_true(text_mentions(m, 0, s("Costs APPROX. internal approval is slow.")));
+        assert_true(text_mentions_explain(m, &phrase, &sentence));
+        assert_int_equal(sentence.len, strlen("Costs APPROX. internal approval is slow."));
+        assert_true(text_mentions(m, 0, s("Costs approxs. internal approval is slow.")));
+        assert_true(text_mentions_explain(m, &phrase, &sentence));
+        assert_int_equal(sentence.len, strlen("internal approval is slow."));
+        assert_true(text_mentions(m, 0, s("Costs approxim. internal approval is slow.")));
+        assert_true(text_mentions_explain(m, &phrase, &sentence));
+        assert_int_equal(sentence.len, strlen("internal approval is slow."));
+    }
+    text_matcher_free(m);
+}
+
 /* ---- questions (R3) ------------------------------------------------------------- */
 
 static void expect_question(const char *text, const char *want)
@@ -262,6 +312,40 @@ static void test_R3_question_is_cut_to_the_buffer(void **state)
     assert_true(n < sizeof q);
     assert_int_equal(strlen(q), n);
     assert_memory_equal(q, "Können wir", n); /* never half of 'ü' */
+}
+
+/* The question finder's shortcuts (src/text/question.c): sentence ends and
+ * blanks found eight bytes a step, the two-letter filter on indirect
+ * questions, and a sentence copied whole when its blanks are already
+ * single spaces. */
+static void test_R3_question_finder_shortcuts(void **state)
+{
+    (void)state;
+    /* an indirect question in the middle, at and past an 8-byte step */
+    expect_question("Just curious how long the rollout takes.",
+                    "Just curious how long the rollout takes.");
+    expect_question("JUST CURIOUS HOW LONG IT TAKES.", "JUST CURIOUS HOW LONG IT TAKES.");
+    expect_question("Our whole team would like to know the price.",
+                    "Our whole team would like to know the price.");
+    expect_question("Our whole team would like to knew the price.", "");
+    expect_question("Sam and we would all love to wonder.", "");
+    expect_question("We talked, and we are wondering\nabout the price.",
+                    "We talked, and we are wondering about the price.");
+    /* ends in the first bytes, on a step's edge, and in the tail */
+    expect_question("Price? Is there an EU region", "Is there an EU region");
+    expect_question("Seats: 1234567? ok", "Seats: 1234567?");
+    expect_question("Do you support SSO？ Thanks.", "Do you support SSO？");
+    expect_question("A first line here. Can we talk on Tuesday!?? ok.",
+                    "Can we talk on Tuesday!??");
+    expect_question("A first line here. Can we talk on Tuesday?! ok.", ""); /* ends in '!' */
+    /* blanks to collapse, and blanks that stay as they are */
+    expect_question("Can we  talk\ton Tuesday?", "Can we talk on Tuesday?");
+    expect_question("Can we talk on Tuesday?", "Can we talk on Tuesday?");
+    expect_question("\x01"
+                    "Can we talk on Tuesday?",
+                    " Can we talk on Tuesday?");
+    expect_question("Can we talk on Tuesday \x01?", "Can we talk on Tuesday ?");
+    expect_question("Is there an EU region\x01", "Is there an EU region"); /* a blank last goes */
 }
 
 /* ---- replies (R9) ------------------------------------------------------------------ */
@@ -385,9 +469,11 @@ int main(void)
         cmocka_unit_test(test_R5_matching_never_allocates),
         cmocka_unit_test(test_R5_bad_phrases_are_refused),
         cmocka_unit_test(test_R5_contract_options_and_description),
+        cmocka_unit_test(test_R5_word_reader_shortcuts),
         cmocka_unit_test(test_R3_last_question),
         cmocka_unit_test(test_R3_questions_without_a_mark),
         cmocka_unit_test(test_R3_question_is_cut_to_the_buffer),
+        cmocka_unit_test(test_R3_question_finder_shortcuts),
         cmocka_unit_test(test_R9_auto_replies_in_five_languages),
         cmocka_unit_test(test_R9_mail_system_senders),
         cmocka_unit_test(test_R9_decoder_reads_the_sender_address),
