@@ -83,9 +83,12 @@ typedef struct account {
 
 /* Remembers message ids for a window of event time, to drop duplicates. */
 typedef struct dedupe {
-    struct seen_slot *slots;
+    uint64_t *hashes; /* per slot: the id's hash, 0 when empty; the block's start */
+    uint16_t *hours;  /* per slot: the hour it was seen (see state.c), in the same block */
     size_t cap, count;
+    size_t limit; /* the count the table is rebuilt rather than filled past */
     duration_ms window;
+    uint32_t window_hours; /* the window in whole hours, rounded up */
 } dedupe;
 
 bool dedupe_init(dedupe *d, duration_ms window);

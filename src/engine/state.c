@@ -118,11 +118,67 @@ bool value_keep(engine *e, value *dst, const value *src)
  * event. */
 #define LEAD_EVICT_BATCH 8
 
-/* Does signal a go before signal b in eviction: more hits, then the lower number. */
-static inline bool busier(const uint8_t *counts, uint8_t a, uint8_t b)
+/* Drops `n` (< count) hits of a full array: one at a time from the busiest
+ * signal as counted so far (more hits, then the lower signal number), each
+ * time its oldest. Worked out at once: the busiest come down to a level T,
+ * where taking every signal at T one lower would be more than n, and the
+ * r left over go from the lowest-numbered signals at T. */
+static uint8_t evict_busiest(hit *hits, unsigned count, unsigned n)
 {
-    if (counts[a] != counts[b]) return counts[a] > counts[b];
-    return a < b;
+    uint8_t counts[CONTRACT_MAX_SIGNALS], order[LEAD_MAX_HITS];
+    uint8_t at_count[LEAD_MAX_HITS + 1] = {0}; /* how many signals have that many hits */
+    uint64_t present[CONTRACT_MAX_SIGNALS / 64] = {0};
+    memset(counts, 0, sizeof counts);
+    for (unsigned i = 0; i < count; i++) {
+        uint8_t s = hits[i].signal;
+        counts[s]++;
+        present[s / 64] |= UINT64_C(1) << (s % 64);
+    }
+    /* the signals present in increasing number, so ties go to the first */
+    unsigned distinct = 0, top = 0;
+    for (unsigned w = 0; w < CONTRACT_MAX_SIGNALS / 64; w++) {
+        for (uint64_t bits = present[w]; bits; bits &= bits - 1) {
+            uint8_t s = (uint8_t)(w * 64 + (unsigned)__builtin_ctzll(bits));
+            order[distinct++] = s;
+            at_count[counts[s]]++;
+            if (counts[s] > top) top = counts[s];
+        }
+    }
+    unsigned level = top, above = 0,
+             at_or_above = 0; /* above: the drops to bring all down to level */
+    for (;; level--) {
+        at_or_above += at_count[level];
+        if (above + at_or_above > n) break;
+        above += at_or_above;
+    }
+    unsigned extra = n - above;
+    uint8_t *drop = counts; /* from here: how many of each go */
+    for (unsigned k = 0; k < distinct; k++) {
+        uint8_t s = order[k], c = counts[s], d = c > level ? (uint8_t)(c - level) : 0;
+        if (c >= level && extra) {
+            d++;
+            extra--;
+        }
+        drop[s] = d;
+    }
+    /* the oldest hits of each go: a signal's first ones, hits being in time
+     * order. The hits before the first to go stay where they are, and those
+     * after the last to go move down in one piece. */
+    unsigned i = 0;
+    while (drop[hits[i].signal] == 0)
+        i++;
+    unsigned kept = i;
+    for (unsigned left = n; left; i++) {
+        uint8_t s = hits[i].signal;
+        if (drop[s]) {
+            drop[s]--;
+            left--;
+        } else {
+            hits[kept++] = hits[i];
+        }
+    }
+    memmove(hits + kept, hits + i, (count - i) * sizeof *hits);
+    return (uint8_t)(kept + count - i);
 }
 
 static void evict_hits(engine *e, lead *l, time_ms now)
@@ -130,47 +186,15 @@ static void evict_hits(engine *e, lead *l, time_ms now)
     hit *hits = l->history->hits;
     uint32_t horizon = (uint32_t)((now - e->history) / MS_PER_SECOND);
     uint8_t first = 0;
-    while (first < l->hit_count && hits[first].t <= horizon) first++;
-    l->hit_count = (uint8_t)(l->hit_count - first);
-    memmove(hits, hits + first, l->hit_count * sizeof *hits);
+    while (first < l->hit_count && hits[first].t <= horizon)
+        first++;
+    if (first) {
+        l->hit_count = (uint8_t)(l->hit_count - first);
+        memmove(hits, hits + first, l->hit_count * sizeof *hits);
+    }
     if (l->hit_count <= LEAD_MAX_HITS - LEAD_EVICT_BATCH) return;
-
-    /* how many of each signal go: always one of the busiest, as counted so
-     * far. The signals present are kept sorted busiest first (more hits,
-     * then the lower signal number), so the next to lose a hit is the first,
-     * and after losing it it moves down past the ones now busier. */
-    uint8_t counts[CONTRACT_MAX_SIGNALS], drop[CONTRACT_MAX_SIGNALS];
-    uint8_t order[LEAD_MAX_HITS];
-    uint8_t distinct = 0;
-    memset(counts, 0, sizeof counts);
-    memset(drop, 0, sizeof drop);
-    for (uint8_t i = 0; i < l->hit_count; i++) {
-        uint8_t s = hits[i].signal;
-        order[distinct] = s;
-        distinct += counts[s]++ == 0;
-    }
-    for (uint8_t i = 1; i < distinct; i++) {
-        uint8_t s = order[i], j = i;
-        for (; j > 0 && busier(counts, s, order[j - 1]); j--) order[j] = order[j - 1];
-        order[j] = s;
-    }
-    for (int n = l->hit_count - (LEAD_MAX_HITS - LEAD_EVICT_BATCH); n > 0; n--) {
-        uint8_t s = order[0], j = 0;
-        counts[s]--;
-        drop[s]++;
-        for (; j + 1 < distinct && busier(counts, order[j + 1], s); j++) order[j] = order[j + 1];
-        order[j] = s;
-    }
-    /* the oldest hits of each go: a signal's first ones, hits being in time order */
-    uint8_t kept = 0;
-    for (uint8_t i = 0; i < l->hit_count; i++) {
-        uint8_t s = hits[i].signal;
-        bool keep = drop[s] == 0;
-        hits[kept] = hits[i];
-        drop[s] = (uint8_t)(drop[s] - !keep);
-        kept = (uint8_t)(kept + keep);
-    }
-    l->hit_count = kept;
+    l->hit_count =
+        evict_busiest(hits, l->hit_count, l->hit_count - (LEAD_MAX_HITS - LEAD_EVICT_BATCH));
 }
 
 lead_history *lead_history_of(engine *e, lead *l)
@@ -259,20 +283,19 @@ bool is_free_mail(const engine *e, const char *domain, size_t len)
 
 /* ---- dedupe ------------------------------------------------------------------
  * One slot per remembered id: its full 64-bit hash and the hour it was seen,
- * 10 bytes packed. A shorter tag would save memory but lose real events to
+ * 10 bytes. A shorter tag would save memory but lose real events to
  * collisions: at two million live ids a 44-bit tag collides about once per
  * ten million events, a 64-bit hash about once per 10^12. The hour is kept
  * modulo 2^16 (7.4 years), which is plenty to tell a retry inside the
  * window from the same id long before; windows are capped at half that.
+ * The hashes and the hours are two arrays in one block (hashes first): a
+ * search reads only hashes, eight to a cache line, and a rebuild's count of
+ * the live ids reads both in step, which the compiler can do many at a time.
  * The table's size is any number of slots, not a power of two (an id's
  * first slot is its hash scaled to the size), so that after a rebuild it
  * holds the live ids at a chosen load whatever their number. */
-typedef struct __attribute__((packed)) seen_slot {
-    uint64_t hash; /* 0: empty */
-    uint16_t hour; /* hours since 1970, modulo 2^16 */
-} seen_slot;
-
-#define DEDUPE_MIN_SLOTS 256
+#define DEDUPE_SLOT_BYTES       (sizeof(uint64_t) + sizeof(uint16_t))
+#define DEDUPE_MIN_SLOTS        256
 #define DEDUPE_MAX_WINDOW_HOURS 32767u
 
 static uint16_t dedupe_hour(time_ms t)
@@ -287,20 +310,25 @@ static uint32_t hours_apart(uint16_t a, uint16_t b)
     return d > 32768u ? (uint16_t)(b - a) : d;
 }
 
-/* hours_apart(hour, s->hour) <= window for a used slot, without a branch:
- * the distance either way is within the window exactly when the forward
- * distance plus the window, modulo 2^16, is at most twice the window
- * (window < 2^15). */
-static inline bool is_live(const seen_slot *s, uint16_t hour, uint32_t window)
+/* hours_apart(hour, seen) <= window, without a branch: the distance
+ * either way is within the window exactly when the forward distance plus
+ * the window, modulo 2^16, is at most twice the window (window < 2^15). */
+static inline bool within(uint16_t seen, uint16_t hour, uint32_t window)
 {
-    uint16_t shifted = (uint16_t)(hour - s->hour + window);
-    return (s->hash != 0) & (shifted <= 2 * window);
+    uint16_t shifted = (uint16_t)(hour - seen + window);
+    return shifted <= 2 * window;
 }
 
-static uint32_t window_hours(const dedupe *d)
+static uint32_t window_hours(duration_ms window)
 {
-    uint64_t h = (uint64_t)(d->window + MS_PER_HOUR - 1) / MS_PER_HOUR;
+    uint64_t h = (uint64_t)(window + MS_PER_HOUR - 1) / MS_PER_HOUR;
     return h > DEDUPE_MAX_WINDOW_HOURS ? DEDUPE_MAX_WINDOW_HOURS : (uint32_t)h;
+}
+
+/* The table is rebuilt rather than filled past three quarters. */
+static size_t fill_limit(size_t cap)
+{
+    return cap * 3 / 4;
 }
 
 static size_t first_slot(uint64_t hash, size_t cap)
@@ -308,73 +336,70 @@ static size_t first_slot(uint64_t hash, size_t cap)
     return (size_t)(((unsigned __int128)hash * cap) >> 64);
 }
 
+/* Points the table at a zeroed block of `cap` slots; false when memory runs out. */
+static bool dedupe_alloc(dedupe *d, size_t cap)
+{
+    uint64_t *block = mem_calloc(cap, DEDUPE_SLOT_BYTES);
+    if (!block) return false;
+    d->hashes = block;
+    d->hours = (uint16_t *)(block + cap);
+    d->cap = cap;
+    d->limit = fill_limit(cap);
+    return true;
+}
+
 bool dedupe_init(dedupe *d, duration_ms window)
 {
-    d->cap = DEDUPE_MIN_SLOTS;
     d->count = 0;
     d->window = window;
-    d->slots = mem_calloc(d->cap, sizeof(seen_slot));
-    return d->slots != NULL;
+    d->window_hours = window_hours(window);
+    return dedupe_alloc(d, DEDUPE_MIN_SLOTS);
 }
 
 void dedupe_free(dedupe *d)
 {
-    mem_free(d->slots);
-    d->slots = NULL;
+    mem_free(d->hashes);
+    d->hashes = NULL;
+    d->hours = NULL;
 }
 
 size_t dedupe_bytes(const dedupe *d)
 {
-    return d->cap * sizeof(seen_slot);
+    return d->cap * DEDUPE_SLOT_BYTES;
 }
 
-static void dedupe_insert(seen_slot *slots, size_t cap, uint64_t hash, uint16_t hour)
+static void dedupe_insert(dedupe *d, uint64_t hash, uint16_t hour)
 {
-    size_t i = first_slot(hash, cap);
-    while (slots[i].hash)
-        if (++i == cap) i = 0;
-    slots[i].hash = hash;
-    slots[i].hour = hour;
+    size_t i = first_slot(hash, d->cap);
+    while (d->hashes[i])
+        if (++i == d->cap) i = 0;
+    d->hashes[i] = hash;
+    d->hours[i] = hour;
 }
 
 /* Rebuilds the table without expired ids, at half load: it is rebuilt
  * again once half as many ids again have arrived, so a rebuild costs each
  * id about four slot reads and two moves, and the table stays between half
- * and three quarters full (probes within a cache line or two). The first
- * pass marks the live slots in a bitmap (a bit per 10-byte slot), so the
- * second reads only those. On failure the table is as it was. */
+ * and three quarters full (probes within a cache line or two). A first
+ * pass counts the live slots, to size the new table; the second moves them.
+ * The count reads the hours alone, many at a time: an empty slot's hour is
+ * 0, never written, so the empty ones are taken off when 0 is within the
+ * window. On failure the table is as it was. */
 static bool dedupe_rebuild(dedupe *d, uint16_t hour)
 {
-    seen_slot *old = d->slots;
-    uint32_t window = window_hours(d);
-    size_t words = (d->cap + 63) / 64;
-    uint64_t *alive = mem_calloc(words, sizeof *alive);
-    if (!alive) return false;
-    size_t live = 0;
-    for (size_t w = 0; w < words; w++) {
-        size_t base = w * 64, n = d->cap - base < 64 ? d->cap - base : 64;
-        uint64_t bits = 0;
-        for (size_t j = 0; j < n; j++) bits |= (uint64_t)is_live(&old[base + j], hour, window) << j;
-        alive[w] = bits;
-        live += (size_t)__builtin_popcountll(bits);
-    }
+    const uint64_t *hashes = d->hashes;
+    const uint16_t *hours = d->hours;
+    size_t old_cap = d->cap, live = 0;
+    uint32_t window = d->window_hours;
+    for (size_t j = 0; j < old_cap; j++)
+        live += within(hours[j], hour, window);
+    if (within(0, hour, window)) live -= old_cap - d->count;
     size_t cap = 2 * live + 1;
     if (cap < DEDUPE_MIN_SLOTS) cap = DEDUPE_MIN_SLOTS;
-    seen_slot *slots = mem_calloc(cap, sizeof *slots);
-    if (!slots) {
-        mem_free(alive);
-        return false;
-    }
-    for (size_t w = 0; w < words; w++) {
-        for (uint64_t bits = alive[w]; bits; bits &= bits - 1) {
-            const seen_slot *s = &old[w * 64 + (size_t)__builtin_ctzll(bits)];
-            dedupe_insert(slots, cap, s->hash, s->hour);
-        }
-    }
-    mem_free(alive);
-    mem_free(old);
-    d->slots = slots;
-    d->cap = cap;
+    if (!dedupe_alloc(d, cap)) return false;
+    for (size_t j = 0; j < old_cap; j++)
+        if (hashes[j] && within(hours[j], hour, window)) dedupe_insert(d, hashes[j], hours[j]);
+    mem_free((void *)hashes);
     d->count = live;
     return true;
 }
@@ -387,33 +412,40 @@ uint64_t dedupe_hash(const char *id, size_t len)
 
 void dedupe_prefetch(const dedupe *d, uint64_t hash)
 {
-    __builtin_prefetch(&d->slots[first_slot(hash, d->cap)]);
+    __builtin_prefetch(&d->hashes[first_slot(hash, d->cap)]);
+}
+
+/* Files a new id when the table is full: after a rebuild, its slot is not
+ * the one the search ended on. Kept out of dedupe_seen(), which runs per event. */
+static __attribute__((noinline)) bool rebuild_and_insert(dedupe *d, uint64_t hash, uint16_t hour,
+                                                         bool *nomem)
+{
+    if (!dedupe_rebuild(d, hour)) {
+        *nomem = true;
+        return false;
+    }
+    dedupe_insert(d, hash, hour);
+    d->count++;
+    return false;
 }
 
 bool dedupe_seen(dedupe *d, uint64_t hash, time_ms now, bool *nomem)
 {
     *nomem = false;
     uint16_t hour = dedupe_hour(now);
-    seen_slot *slots = d->slots;
+    const uint64_t *hashes = d->hashes;
     size_t i = first_slot(hash, d->cap);
-    for (; slots[i].hash; i = i + 1 == d->cap ? 0 : i + 1) {
-        if (slots[i].hash != hash) continue;
+    for (; hashes[i]; i = i + 1 == d->cap ? 0 : i + 1) {
+        if (hashes[i] != hash) continue;
         /* remembered for the window around its first sight, to the hour */
-        if (hours_apart(hour, slots[i].hour) <= window_hours(d)) return true;
-        slots[i].hour = hour; /* seen long ago: counts as new */
+        if (hours_apart(hour, d->hours[i]) <= d->window_hours) return true;
+        d->hours[i] = hour; /* seen long ago: counts as new */
         return false;
     }
-    if ((d->count + 1) * 4 > d->cap * 3) {
-        if (!dedupe_rebuild(d, hour)) {
-            *nomem = true;
-            return false;
-        }
-        dedupe_insert(d->slots, d->cap, hash, hour);
-    } else {
-        /* the search ended on the empty slot an insert would take */
-        slots[i].hash = hash;
-        slots[i].hour = hour;
-    }
+    if (d->count + 1 > d->limit) return rebuild_and_insert(d, hash, hour, nomem);
+    /* the search ended on the empty slot an insert would take */
+    d->hashes[i] = hash;
+    d->hours[i] = hour;
     d->count++;
     return false;
 }

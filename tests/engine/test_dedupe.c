@@ -38,15 +38,12 @@ static bool reference_seen(reference *r, uint32_t id, int32_t hour)
     return false;
 }
 
-/* Slots in use: a slot (private to the table) begins with its id's hash, 0 when empty. */
+/* Slots in use: a slot's hash is 0 when empty. */
 static size_t occupied(const dedupe *d)
 {
-    size_t n = 0, size = dedupe_bytes(d) / d->cap;
-    for (size_t i = 0; i < d->cap; i++) {
-        uint64_t hash;
-        memcpy(&hash, (const unsigned char *)d->slots + i * size, sizeof hash);
-        n += hash != 0;
-    }
+    size_t n = 0;
+    for (size_t i = 0; i < d->cap; i++)
+        n += d->hashes[i] != 0;
     return n;
 }
 
@@ -107,10 +104,48 @@ static void test_the_table_answers_as_the_reference(void **state)
     dedupe_free(&d);
 }
 
+/* Around an hour that is 0 modulo 2^16, the hour an empty slot holds: a
+ * rebuild counts the live ids by their hours alone and must not count the
+ * empty slots as live then. And at the window's edge, with time only going
+ * forward: an id resent exactly the window's hours later is a duplicate, an
+ * hour more and it is new, whichever rebuilds happened between. */
+static void test_the_window_edge_and_the_hour_of_empty_slots(void **state)
+{
+    (void)state;
+    dedupe d;
+    assert_true(dedupe_init(&d, (duration_ms)WINDOW_HOURS * MS_PER_HOUR));
+    int64_t first_hour = (int64_t)8 * 65536 - 3 * WINDOW_HOURS;
+    uint32_t rebuilds = 0;
+    size_t cap = d.cap;
+    bool nomem;
+    for (int64_t hour = first_hour; hour < first_hour + 6 * WINDOW_HOURS; hour++) {
+        uint32_t base = (uint32_t)(hour - first_hour) * 50; /* this hour's ids, one a minute */
+        for (uint32_t k = 0; k < 50; k++) {
+            assert_false(dedupe_seen(&d, id_hash(base + k),
+                                     (time_ms)hour * MS_PER_HOUR + k * MS_PER_MINUTE, &nomem));
+            assert_false(nomem);
+        }
+        if (hour - WINDOW_HOURS - 1 >= first_hour) {
+            time_ms t = (time_ms)hour * MS_PER_HOUR + 59 * MS_PER_MINUTE;
+            assert_true(dedupe_seen(&d, id_hash(base - 50 * WINDOW_HOURS + 1), t, &nomem));
+            assert_false(dedupe_seen(&d, id_hash(base - 50 * (WINDOW_HOURS + 1) + 2), t, &nomem));
+        }
+        if (d.cap != cap) {
+            /* rebuilt: the count is the slots in use, and only the live ones are */
+            rebuilds++;
+            cap = d.cap;
+            assert_int_equal(occupied(&d), d.count);
+        }
+    }
+    assert_true(rebuilds > 5);
+    dedupe_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_table_answers_as_the_reference),
+        cmocka_unit_test(test_the_window_edge_and_the_hour_of_empty_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
