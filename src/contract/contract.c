@@ -261,6 +261,7 @@ static bool guard_from(contract *c, const node *n, int32_t *slot, const char **s
 static void find_guard(contract *c, signal_def *s)
 {
     s->guard_slot = -1;
+    s->info.guard_decides = false;
     const node *n = s->e.when.root;
     if (!n || !s->e.prog) return;
     /* walk the and-chain from the left */
@@ -279,6 +280,8 @@ static void find_guard(contract *c, signal_def *s)
         if (guard_from(c, x, &slot, s->guard_strings, &count) && count > 0) {
             s->guard_slot = slot;
             s->guard_count = count;
+            /* not a conjunct but the whole condition: the guard's test is the condition's */
+            s->info.guard_decides = x == n;
             return;
         }
     }
@@ -295,33 +298,23 @@ bool contract_signal_may_match(const contract *c, size_t signal, const value *fi
     return id >= 0 && ((s->guard_bits[id >> 6] >> (id & 63)) & 1);
 }
 
-/* The signal index. Each guarded field slot gets a small open-addressing
- * table from intern id to the signals whose guard names that string, so
- * one lookup per slot answers for every signal guarded on it. Ids are
- * spread by Fibonacci hashing; a table is at least twice its entries, so a
- * probe always meets an empty cell. */
-#define GUARD_HASH 0x9E3779B9u
-
-static uint32_t guard_cell(const guard_index *g, int32_t id)
-{
-    uint32_t h = ((uint32_t)id * GUARD_HASH) >> g->shift;
-    while (g->ids[h] >= 0 && g->ids[h] != id) h = (h + 1) & g->mask;
-    return h;
-}
-
-void contract_signal_candidates(const contract *c, const value *fields, uint64_t out[CONTRACT_SIGNAL_WORDS])
+/* The signal index. Each guarded field slot gets a table from intern id
+ * to the signals whose guard names that string (a row of `admits`, by way
+ * of `row_of`), so one lookup per slot answers for every signal guarded on
+ * it. */
+void contract_signal_candidates(const contract *c, const eval_env *env, uint64_t out[CONTRACT_SIGNAL_WORDS])
 {
     memcpy(out, c->unguarded, sizeof c->unguarded);
-    for (uint32_t i = 0; i < c->guard_index_count; i++) {
-        const guard_index *g = &c->guard_index[i];
-        const value *v = &fields[g->slot];
+    const guard_index *g = c->guard_index, *end = g + c->guard_index_count;
+    const value *const *at = env->at;
+    for (; g < end; g++) {
+        const value *v = at ? &at[g->from][g->kept] : env_field(c, env, g->slot);
         if (v->type != VAL_STR) continue; /* a missing or non-text field fails every guard */
         int32_t id = v->as.str.id;
         if (id == STR_ID_UNKNOWN) id = contract_intern_find(c, v->as.str.s, v->as.str.len);
-        if (id < 0) continue;
-        uint32_t h = guard_cell(g, id);
-        if (g->ids[h] != id) continue;
-        for (int w = 0; w < CONTRACT_SIGNAL_WORDS; w++) out[w] |= g->admits[h][w];
+        uint32_t row = id >= 0 ? g->row_of[id] : 0;
+        if (!row) continue;
+        for (int w = 0; w < CONTRACT_SIGNAL_WORDS; w++) out[w] |= g->admits[row - 1][w];
     }
 }
 
@@ -351,16 +344,13 @@ static bool build_signal_index(contract *c)
     if (!c->guard_index) return false;
     for (uint32_t k = 0; k < count; k++) {
         guard_index *g = &c->guard_index[k];
-        uint32_t bits = 1;
-        while ((UINT32_C(1) << bits) < 2 * entries[k]) bits++;
-        uint32_t size = UINT32_C(1) << bits;
         g->slot = slots[k];
-        g->mask = size - 1;
-        g->shift = 32 - bits;
-        g->ids = arena_alloc(c->arena, size * sizeof *g->ids);
-        g->admits = arena_zalloc(c->arena, size * sizeof *g->admits);
-        if (!g->ids || !g->admits) return false;
-        memset(g->ids, 0xff, size * sizeof *g->ids);
+        g->from = c->fields[g->slot].from;
+        g->kept = c->fields[g->slot].kept;
+        g->admits = arena_zalloc(c->arena, (entries[k] + 1) * sizeof *g->admits); /* a row per string at most */
+        g->row_of = arena_zalloc(c->arena, (c->string_count + 1) * sizeof *g->row_of);
+        if (!g->admits || !g->row_of) return false;
+        uint32_t rows = 0;
         for (uint32_t i = 0; i < c->signal_count; i++) {
             const signal_def *s = &c->signals[i];
             if (s->guard_slot != (int32_t)g->slot) continue;
@@ -368,9 +358,8 @@ static bool build_signal_index(contract *c)
                 /* as the signal's own guard_bits: a string never interned admits nothing */
                 int32_t id = contract_intern_find(c, s->guard_strings[j], strlen(s->guard_strings[j]));
                 if (id < 0) continue;
-                uint32_t h = guard_cell(g, id);
-                g->ids[h] = id;
-                g->admits[h][i / 64] |= UINT64_C(1) << (i % 64);
+                if (!g->row_of[id]) g->row_of[id] = (uint16_t)++rows;
+                g->admits[g->row_of[id] - 1][i / 64] |= UINT64_C(1) << (i % 64);
             }
         }
     }

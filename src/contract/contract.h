@@ -81,11 +81,29 @@ enum field_scope {
     SCOPE_ACCOUNT, /* account.* */
 };
 
+/* Where the engine keeps a field's value between events, so that it can
+ * read it there instead of copying it for each event (eval_env.at). A lead
+ * field the engine works out from the lead's state (lead.id, lead.stage,
+ * lead.owner, lead.status) or the account's (account.domain) is kept in
+ * neither the lead's nor the account's fields. */
+enum field_from {
+    FIELD_FROM_EVENT,   /* the event's fields, at the slot itself */
+    FIELD_FROM_LEAD,    /* the lead's kept fields */
+    FIELD_FROM_ACCOUNT, /* the account's kept fields */
+    FIELD_FROM_STATE,   /* worked out per event from the lead and account */
+    FIELD_FROM_COUNT,
+};
+
 typedef struct field_info {
     const char *path;  /* as written: "properties.asset.topic" */
     uint8_t scope;     /* enum field_scope */
     uint8_t type;      /* enum value_type expected, VAL_NULL when dynamic */
     bool derived;      /* computed by baton (page.category, reply.automatic, ...) */
+    uint8_t from;      /* enum field_from */
+    /* Its index where it is kept: the slot for FIELD_FROM_EVENT, else its
+     * rank among the fields kept in the same place, in slot order (the
+     * order of the engine's lead and account fields, and of saved state). */
+    uint16_t kept;
 } field_info;
 
 size_t contract_field_count(const contract *c);
@@ -98,6 +116,10 @@ enum agg_scope { AGG_LEAD, AGG_ACCOUNT };
 
 typedef struct eval_env {
     const value *fields;     /* contract_field_count() slots */
+    /* Or, when not NULL, where the fields are kept instead: field f
+     * (contract_field()) is at[f->from][f->kept], and `fields` is not read.
+     * The engine reads them in place rather than copy them per event. */
+    const value *const *at;
     const bool *signal_now;  /* did the current event match signal i */
     const bool *fit;         /* fit predicate results */
     time_ms now;             /* decision time: the event's timestamp */
@@ -118,12 +140,11 @@ bool contract_signal_may_match(const contract *c, size_t signal, const value *fi
 
 /* The signal index: the same test for every signal at once. Sets bit s of
  * `out` (bit s % 64 of word s / 64) exactly when contract_signal_may_match()
- * would return true for signal s, and clears every other bit, bits past
- * contract_signal_count() included. Looks up each field a guard reads once,
- * however many signals it guards. Never allocates. */
+ * would return true for signal s with the fields of `env`, and clears every
+ * other bit, bits past contract_signal_count() included. Looks up each field
+ * a guard reads once, however many signals it guards. Never allocates. */
 #define CONTRACT_SIGNAL_WORDS (CONTRACT_MAX_SIGNALS / 64)
-void contract_signal_candidates(const contract *c, const value *fields,
-                                uint64_t out[CONTRACT_SIGNAL_WORDS]);
+void contract_signal_candidates(const contract *c, const eval_env *env, uint64_t out[CONTRACT_SIGNAL_WORDS]);
 
 /* Runs a program; the result is VAL_NULL when it reads a missing field in a
  * way that decides the outcome. Never allocates. */
@@ -156,6 +177,10 @@ typedef struct signal_info {
     const char *topic;    /* NULL when none */
     const char *describe; /* template source, NULL when none */
     const program *when;
+    /* The condition is its guard and nothing else (`event.name == "X"`, an
+     * `or` of such, `field in list`): the signal holds exactly when
+     * contract_signal_candidates() names it, and `when` need not run. */
+    bool guard_decides;
 } signal_info;
 
 typedef struct fit_info {

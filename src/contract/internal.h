@@ -379,10 +379,10 @@ typedef struct signal_def {
  * string a guard on this slot names, the signals it lets through. */
 typedef struct guard_index {
     uint32_t slot;
-    uint32_t mask;   /* table size - 1, a power of two */
-    uint32_t shift;  /* 32 - log2(table size): a hash's top bits pick the cell */
-    int32_t *ids;    /* open addressing over intern ids; -1 empty */
-    uint64_t (*admits)[CONTRACT_SIGNAL_WORDS]; /* parallel to ids */
+    uint8_t from;  /* the slot's field_info.from and .kept, for an environment with `at` */
+    uint16_t kept;
+    uint16_t *row_of; /* per intern id: its row of `admits` + 1, 0 when no guard on the slot names it */
+    uint64_t (*admits)[CONTRACT_SIGNAL_WORDS];
 } guard_index;
 
 typedef struct gate_def {
@@ -467,6 +467,18 @@ struct contract {
     bool any_order;
     struct text_matcher *matcher; /* NULL when no list is mentioned */
 };
+
+/* Field `slot` of an environment: where the engine keeps it (env->at), else
+ * in `fields`; null when the environment has neither. */
+static inline const value *env_field(const contract *c, const eval_env *env, uint32_t slot)
+{
+    static const value none = {.type = VAL_NULL};
+    if (env->at) {
+        const field_info *f = &c->fields[slot];
+        return &env->at[f->from][f->kept];
+    }
+    return env->fields ? &env->fields[slot] : &none;
+}
 
 /* ---- checking and compiling (check.c, compile.c) -------------------------- */
 /* Where an expression appears decides what it may read. */

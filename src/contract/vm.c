@@ -205,19 +205,19 @@ static value source(uint8_t op, const insn *in, const contract *c, const eval_en
 /* A test that reads nothing from the stack (compile.c, is_stack_free_test()). */
 static inline bool test(const contract *c, const insn *in, const eval_env *env)
 {
-    const value *fields = env->fields;
+    /* a missing field reads as null: each test below is false on a null, as on no fields at all */
     switch (in->op) {
     case I_FIT: return env->fit && env->fit[in->arg];
     case I_SIGNAL: return env->signal_now && env->signal_now[in->arg];
-    case I_EXISTS: return fields && fields[in->arg].type != VAL_NULL;
-    case I_FIELD_CMPK: return compare(in->cmp, fields ? &fields[in->arg] : &null_value, &c->consts[in->konst]);
-    case I_FIELD_EQ_STR: return fields && equals_constant(&fields[in->arg], &c->consts[in->konst]);
-    case I_FIELD_IN: return fields && in_list(c, &c->lists[in->arg2], &fields[in->arg]);
-    case I_FIELD_MENTIONS: return mentions(c, &c->lists[in->arg2], fields ? &fields[in->arg] : &null_value);
-    case I_FIELD_TRUTH: return fields && truthy(fields[in->arg]);
+    case I_EXISTS: return env_field(c, env, in->arg)->type != VAL_NULL;
+    case I_FIELD_CMPK: return compare(in->cmp, env_field(c, env, in->arg), &c->consts[in->konst]);
+    case I_FIELD_EQ_STR: return equals_constant(env_field(c, env, in->arg), &c->consts[in->konst]);
+    case I_FIELD_IN: return in_list(c, &c->lists[in->arg2], env_field(c, env, in->arg));
+    case I_FIELD_MENTIONS: return mentions(c, &c->lists[in->arg2], env_field(c, env, in->arg));
+    case I_FIELD_TRUTH: return truthy(*env_field(c, env, in->arg));
     case I_FIELD_AFFIX:
-        return fields && affix(&fields[in->arg], &c->consts[in->konst],
-                               in->cmp == I_STARTS ? -1 : in->cmp == I_ENDS ? 1 : 0);
+        return affix(env_field(c, env, in->arg), &c->consts[in->konst],
+                     in->cmp == I_STARTS ? -1 : in->cmp == I_ENDS ? 1 : 0);
     case I_SRC_CMPK: {
         value v = source(in->src, in, c, env);
         return compare(in->cmp, &v, &c->consts[in->konst]);
@@ -258,7 +258,7 @@ static __attribute__((noinline)) value run_stack(const program *p, const eval_en
         bool r;
         switch ((enum opcode)in->op) {
         case I_PUSH: stack[sp++] = c->consts[in->arg]; continue;
-        case I_FIELD: stack[sp++] = env->fields ? env->fields[in->arg] : null_value; continue;
+        case I_FIELD: stack[sp++] = *env_field(c, env, in->arg); continue;
         case I_COUNT:
         case I_DISTINCT:
         case I_LAST:
@@ -354,7 +354,7 @@ value program_eval(const program *p, const eval_env *env)
 {
     if (p->tests_only) return boolean(run_tests(p, env));
     if (p->run_len == 1 && p->run[0].op == I_FIELD) /* a bare field: "{page.title}", a term */
-        return env->fields ? env->fields[p->run[0].arg] : null_value;
+        return *env_field(p->c, env, p->run[0].arg);
     return run_stack(p, env);
 }
 
@@ -371,7 +371,8 @@ bool program_holds(const program *p, const eval_env *env)
     /* False, decided by the null (null_fails_slot()). A first test that is
      * a mention still runs, as run_tests() would run it: the matcher then
      * forgets its last find, which {phrase} reads. */
-    if (p->null_fails >= 0 && env->fields && env->fields[p->null_fails].type == VAL_NULL) {
+    if (p->null_fails >= 0 && (env->at || env->fields) &&
+        env_field(p->c, env, (uint32_t)p->null_fails)->type == VAL_NULL) {
         const insn *first = &p->run[0];
         if (first->op == I_FIELD_MENTIONS) mentions(p->c, &p->c->lists[first->arg2], &null_value);
         return false;

@@ -73,25 +73,30 @@ engine *engine_new(const contract *c, const engine_options *opt)
     if (!e->lead_slot || !e->account_slot || !e->fields) goto fail;
     e->slot_lead_id = e->slot_lead_stage = e->slot_lead_owner = e->slot_lead_status = -1;
     e->slot_account_domain = e->slot_account_owner = -1;
+    /* the contract numbers the lead's and account's kept fields (field_info.kept), so that
+     * its programs read them where they are kept (build_env()) */
+    uint32_t state_count = 0;
     for (size_t i = 0; i < e->field_count; i++) {
         const field_info *f = contract_field(c, i);
         e->lead_slot[i] = e->account_slot[i] = UINT32_MAX;
         if (strcmp(f->path, "account.owner") == 0) e->slot_account_owner = (int32_t)i;
-        if (strcmp(f->path, "lead.id") == 0) e->slot_lead_id = (int32_t)i;
-        else if (strcmp(f->path, "lead.stage") == 0) e->slot_lead_stage = (int32_t)i;
-        else if (strcmp(f->path, "lead.owner") == 0) e->slot_lead_owner = (int32_t)i;
-        else if (strcmp(f->path, "lead.status") == 0) e->slot_lead_status = (int32_t)i;
-        else if (strcmp(f->path, "account.domain") == 0) e->slot_account_domain = (int32_t)i;
-        else if (f->scope == SCOPE_LEAD) e->lead_slot[i] = e->lead_slot_count++;
-        else if (f->scope == SCOPE_ACCOUNT) e->account_slot[i] = e->account_slot_count++;
+        if (f->from == FIELD_FROM_LEAD) e->lead_slot[i] = f->kept;
+        if (f->from == FIELD_FROM_ACCOUNT) e->account_slot[i] = f->kept;
+        e->lead_slot_count += f->from == FIELD_FROM_LEAD;
+        e->account_slot_count += f->from == FIELD_FROM_ACCOUNT;
+        if (f->from != FIELD_FROM_STATE) continue;
+        state_count++;
+        int32_t *state_slot = strcmp(f->path, "lead.id") == 0       ? &e->slot_lead_id
+                              : strcmp(f->path, "lead.stage") == 0  ? &e->slot_lead_stage
+                              : strcmp(f->path, "lead.owner") == 0  ? &e->slot_lead_owner
+                              : strcmp(f->path, "lead.status") == 0 ? &e->slot_lead_status
+                                                                    : &e->slot_account_domain;
+        *state_slot = (int32_t)i;
     }
-    e->lead_field_of = arena_alloc(e->pool, (e->lead_slot_count + 1) * sizeof *e->lead_field_of);
-    e->account_field_of = arena_alloc(e->pool, (e->account_slot_count + 1) * sizeof *e->account_field_of);
-    if (!e->lead_field_of || !e->account_field_of) goto fail;
-    for (uint32_t i = 0; i < e->field_count; i++) {
-        if (e->lead_slot[i] != UINT32_MAX) e->lead_field_of[e->lead_slot[i]] = i;
-        if (e->account_slot[i] != UINT32_MAX) e->account_field_of[e->account_slot[i]] = i;
-    }
+    e->reads_state = state_count > 0;
+    e->state_fields = arena_zalloc(e->pool, (state_count + 1) * sizeof *e->state_fields);
+    e->no_account = arena_zalloc(e->pool, (e->account_slot_count + 1) * sizeof *e->no_account); /* all null */
+    if (!e->state_fields || !e->no_account) goto fail;
 
     size_t signals = contract_signal_count(c), gates = contract_gate_count(c), fits = contract_fit_count(c);
     e->signal_count = signals;
@@ -104,7 +109,10 @@ engine *engine_new(const contract *c, const engine_options *opt)
     e->gates = arena_alloc(e->pool, (gates + 1) * sizeof *e->gates);
     e->fit_when = arena_alloc(e->pool, (fits + 1) * sizeof *e->fit_when);
     if (!e->signal_when || !e->gates || !e->fit_when) goto fail;
+    e->guard_decides = arena_alloc(e->pool, signals + 1);
+    if (!e->guard_decides) goto fail;
     for (size_t i = 0; i < signals; i++) e->signal_when[i] = contract_signal(c, i)->when;
+    for (size_t i = 0; i < signals; i++) e->guard_decides[i] = contract_signal(c, i)->guard_decides;
     for (size_t i = 0; i < gates; i++) e->gates[i] = contract_gate(c, i);
     for (size_t i = 0; i < fits; i++) e->fit_when[i] = contract_fit(c, i)->when;
     /* fits that read only account fields hold alike for every lead of an account, until its fields change */
@@ -426,34 +434,38 @@ static value string_value(const contract *c, const char *s)
     return v;
 }
 
-/* The expression environment for this event, lead and account. */
+/* Where state field `slot` (FIELD_FROM_STATE) is kept; NULL when the contract reads none. */
+static value *state_field(engine *e, int32_t slot)
+{
+    return slot >= 0 ? &e->state_fields[contract_field(e->c, (size_t)slot)->kept] : NULL;
+}
+
+/* The expression environment for this event, lead and account. Programs
+ * read the fields where they are kept (eval_env.at): the event's, the
+ * lead's, the account's, and the few worked out from state here. */
 static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
 {
     const contract *c = e->c;
     account *a = l->account != NO_ACCOUNT ? &e->accounts[l->account] : NULL;
-    /* the event's own fields in one copy, then the slots state holds */
-    if (e->field_count) memcpy(e->fields, ev->fields, e->field_count * sizeof *e->fields);
-    value *fields = e->fields;
-    const uint32_t *lead_field_of = e->lead_field_of, *account_field_of = e->account_field_of;
-    uint32_t lead_slots = e->lead_slot_count, account_slots = e->account_slot_count;
-    for (uint32_t i = 0; i < lead_slots; i++) fields[lead_field_of[i]] = l->fields[i];
-    if (a) {
-        const value *kept = a->fields;
-        for (uint32_t i = 0; i < account_slots; i++) fields[account_field_of[i]] = kept[i];
-    } else {
-        for (uint32_t i = 0; i < account_slots; i++) fields[account_field_of[i]] = null_value;
+    e->at[FIELD_FROM_EVENT] = ev->fields;
+    e->at[FIELD_FROM_LEAD] = l->fields;
+    e->at[FIELD_FROM_ACCOUNT] = a ? a->fields : e->no_account;
+    e->at[FIELD_FROM_STATE] = e->state_fields;
+    if (e->reads_state) {
+        value *v;
+        if ((v = state_field(e, e->slot_lead_id))) *v = string_value(c, l->key);
+        if ((v = state_field(e, e->slot_lead_stage))) *v = string_value(c, contract_stage(c, l->stage)->name);
+        if ((v = state_field(e, e->slot_lead_owner))) *v = string_value(c, contract_stage(c, l->stage)->team);
+        if ((v = state_field(e, e->slot_lead_status))) *v = string_value(c, lead_status_name(l->status));
+        if ((v = state_field(e, e->slot_account_domain))) *v = a ? string_value(c, a->domain) : null_value;
     }
-    if (e->slot_lead_id >= 0) e->fields[e->slot_lead_id] = string_value(c, l->key);
-    if (e->slot_lead_stage >= 0) e->fields[e->slot_lead_stage] = string_value(c, contract_stage(c, l->stage)->name);
-    if (e->slot_lead_owner >= 0) e->fields[e->slot_lead_owner] = string_value(c, contract_stage(c, l->stage)->team);
-    if (e->slot_lead_status >= 0) e->fields[e->slot_lead_status] = string_value(c, lead_status_name(l->status));
-    if (e->slot_account_domain >= 0) e->fields[e->slot_account_domain] = a ? string_value(c, a->domain) : null_value;
 
     e->cur_lead = l;
     e->cur_account = a;
     e->now = ev->timestamp;
     memset(env, 0, sizeof *env);
-    env->fields = e->fields;
+    env->fields = e->fields; /* filled only for a handoff: see flat_fields() */
+    env->at = e->at;
     env->signal_now = e->signal_now;
     env->fit = e->fit;
     env->now = ev->timestamp;
@@ -470,6 +482,16 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
             p *= pow(0.5, (double)(ev->timestamp - l->points_at) / (double)pts->half_life);
         env->points.type = VAL_NUM;
         env->points.as.num = p;
+    }
+}
+
+/* Copies this event's fields, read in place while it is worked out, into
+ * e->fields (env->fields), which a handoff keeps and renders. */
+static void flat_fields(engine *e)
+{
+    for (size_t i = 0; i < e->field_count; i++) {
+        const field_info *f = contract_field(e->c, i);
+        e->fields[i] = e->at[f->from][f->kept];
     }
 }
 
@@ -586,6 +608,7 @@ static void evaluate_gates(engine *e, const engine_sink *sink, lead *l, account 
         if (!fits_known) work_out_fits(e, a, env);
         fits_known = true;
         if (!program_holds(gate->when, env)) continue;
+        flat_fields(e);
         handoff_make(e, sink, l, (uint32_t)g, ev, env);
         return;
     }
@@ -675,12 +698,12 @@ static enum apply_result apply_hashed(engine *e, const event *ev, const engine_s
     uint32_t version_before = a ? a->version : 0; /* this event's hits move it */
     uint64_t candidates[CONTRACT_SIGNAL_WORDS]; /* the signals whose guard this event passes */
     uint64_t hits[CONTRACT_SIGNAL_WORDS] = {0};
-    contract_signal_candidates(c, e->fields, candidates);
+    contract_signal_candidates(c, &env, candidates);
     memset(e->signal_now, 0, e->signal_count);
     for (size_t w = 0; w < e->signal_words; w++) {
         for (uint64_t bits = candidates[w]; bits; bits &= bits - 1) {
             size_t s = w * 64 + (size_t)__builtin_ctzll(bits); /* in the contract's order */
-            if (!program_holds(e->signal_when[s], &env)) continue;
+            if (!e->guard_decides[s] && !program_holds(e->signal_when[s], &env)) continue;
             e->signal_now[s] = true;
             hits[w] |= bits & -bits;
             if (!lead_add_hit(e, l, (uint32_t)s, ev->timestamp)) return APPLY_NOMEM;
@@ -706,8 +729,10 @@ static enum apply_result apply_hashed(engine *e, const event *ev, const engine_s
 
     if (l->status == STATUS_RECYCLED) lifecycle_wake(e, sink, l, ev->timestamp);
     if (ev->type == EVENT_TRACK) lifecycle_outcome(e, sink, l, ev);
-    if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate))
+    if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate)) {
+        flat_fields(e);
         handoff_release(e, sink, l, &env, ev->timestamp);
+    }
     /* gates that failed before and read none of this event's hits still fail */
     bool settled = l->settled && l->account_version == version_before;
     if (eligible(l)) evaluate_gates(e, sink, l, a, ev, &env, settled, hits);

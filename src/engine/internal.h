@@ -146,11 +146,11 @@ struct engine {
     size_t field_count;
     uint32_t *lead_slot, *account_slot; /* per field: index in lead/account fields, or UINT32_MAX */
     uint32_t lead_slot_count, account_slot_count;
-    uint32_t *lead_field_of, *account_field_of; /* the inverse: per slot, its field */
     int32_t slot_lead_id, slot_lead_stage, slot_lead_owner, slot_lead_status, slot_account_domain;
     int32_t slot_account_owner; /* "account.owner" when the contract reads or routes by it, else -1 */
     /* the contract's parts the per-event path reads, looked up once */
     const program **signal_when; /* per signal: its condition */
+    bool *guard_decides;         /* per signal: a candidate holds (signal_info.guard_decides) */
     const gate_info **gates;
     const program **fit_when;    /* per fit predicate */
     size_t signal_count, gate_count, fit_count;
@@ -167,7 +167,11 @@ struct engine {
     duration_ms history; /* hits older than this are dropped first (contract_info.history) */
 
     /* per-event scratch, sized once */
-    value *fields;
+    const value *at[FIELD_FROM_COUNT]; /* where this event's fields are kept (eval_env.at) */
+    value *state_fields;               /* the FIELD_FROM_STATE ones, worked out per event */
+    bool reads_state;                  /* the contract has some */
+    value *no_account;                 /* the account fields of a lead without one: null */
+    value *fields;                     /* all of them in one array, for a handoff (flat_fields()) */
     bool *signal_now, *fit;
     value *terms;
     trigger *triggers;

@@ -1,5 +1,9 @@
 /* The signal index: contract_signal_candidates() must say, for every signal
- * at once, exactly what contract_signal_may_match() says for each one. */
+ * at once, exactly what contract_signal_may_match() says for each one; a
+ * signal whose guard decides (signal_info.guard_decides) must hold exactly
+ * when it is a candidate; and the fields read where the engine keeps them
+ * (eval_env.at, field_info.from and .kept) must read as the same fields in
+ * one array. */
 #include "../harness.h"
 #include "contract/internal.h" /* STR_ID_UNKNOWN: a string whose id was never looked up */
 
@@ -56,6 +60,38 @@ static uint32_t next(uint64_t *state)
     return (uint32_t)(*state >> 33);
 }
 
+/* Checks the places contract_field_slot() chose: an event field at its
+ * slot, the others numbered densely in slot order where they are kept. */
+static void check_places(const contract *c)
+{
+    uint16_t next_kept[FIELD_FROM_COUNT] = {0};
+    for (size_t i = 0; i < contract_field_count(c); i++) {
+        const field_info *f = contract_field(c, i);
+        assert_true(f->from < FIELD_FROM_COUNT);
+        if (f->from == FIELD_FROM_EVENT) {
+            assert_int_equal(f->scope, SCOPE_EVENT);
+            assert_int_equal(f->kept, i);
+            continue;
+        }
+        bool state = strcmp(f->path, "lead.id") == 0 || strcmp(f->path, "lead.stage") == 0 ||
+                     strcmp(f->path, "lead.owner") == 0 || strcmp(f->path, "lead.status") == 0 ||
+                     strcmp(f->path, "account.domain") == 0;
+        uint8_t want = state ? FIELD_FROM_STATE : f->scope == SCOPE_LEAD ? FIELD_FROM_LEAD : FIELD_FROM_ACCOUNT;
+        assert_int_equal(f->from, want);
+        assert_int_equal(f->kept, next_kept[f->from]++);
+    }
+}
+
+/* `env` set to read the fields `f` where the engine would keep them. */
+static void place_fields(const contract *c, const value *f, value *kept[FIELD_FROM_COUNT], eval_env *env)
+{
+    for (size_t i = 0; i < contract_field_count(c); i++) {
+        const field_info *fi = contract_field(c, i);
+        kept[fi->from][fi->kept] = f[i];
+    }
+    *env = (eval_env){.at = (const value *const *)kept};
+}
+
 /* Compares the index with the per-signal guard over `trials` random
  * assignments of the pool's values to every field. Returns how many
  * (trial, signal) pairs were candidates, so the caller can check that both
@@ -65,6 +101,12 @@ static size_t compare(const contract *c, const pool *p, int trials)
     size_t fields = contract_field_count(c), signals = contract_signal_count(c);
     value *f = calloc(fields ? fields : 1, sizeof *f);
     assert_non_null(f);
+    value *kept[FIELD_FROM_COUNT];
+    for (int k = 0; k < FIELD_FROM_COUNT; k++) {
+        kept[k] = calloc(fields ? fields : 1, sizeof *kept[k]);
+        assert_non_null(kept[k]);
+    }
+    check_places(c);
     uint64_t state = 42;
     size_t hits = 0;
     for (int t = 0; t < trials; t++) {
@@ -75,7 +117,7 @@ static size_t compare(const contract *c, const pool *p, int trials)
         }
         uint64_t out[CONTRACT_SIGNAL_WORDS];
         memset(out, 0xa5, sizeof out); /* every bit must be written */
-        contract_signal_candidates(c, f, out);
+        contract_signal_candidates(c, &(eval_env){.fields = f}, out);
         for (size_t s = 0; s < CONTRACT_MAX_SIGNALS; s++) {
             bool got = (out[s / 64] >> (s % 64)) & 1;
             bool want = s < signals && contract_signal_may_match(c, s, f);
@@ -83,8 +125,27 @@ static size_t compare(const contract *c, const pool *p, int trials)
                 fail_msg("trial %d, signal %zu (%s): index says %d, guard says %d", t, s,
                          s < signals ? contract_signal(c, s)->name : "past the end", got, want);
             hits += got;
+            if (s >= signals) continue;
+            const signal_info *si = contract_signal(c, s);
+            bool holds = program_holds(si->when, &(eval_env){.fields = f});
+            if (holds && !got) fail_msg("trial %d: signal %s holds but is no candidate", t, si->name);
+            if (si->guard_decides && holds != got)
+                fail_msg("trial %d: signal %s is a candidate but does not hold", t, si->name);
         }
+        /* the same fields, read in place */
+        eval_env at;
+        place_fields(c, f, kept, &at);
+        uint64_t in_place[CONTRACT_SIGNAL_WORDS];
+        contract_signal_candidates(c, &at, in_place);
+        assert_memory_equal(in_place, out, sizeof out);
+        for (size_t s = 0; s < signals; s++)
+            assert_int_equal(program_holds(contract_signal(c, s)->when, &at),
+                             program_holds(contract_signal(c, s)->when, &(eval_env){.fields = f}));
+        for (size_t i = 0; i < contract_fit_count(c); i++)
+            assert_int_equal(program_holds(contract_fit(c, i)->when, &at),
+                             program_holds(contract_fit(c, i)->when, &(eval_env){.fields = f}));
     }
+    for (int k = 0; k < FIELD_FROM_COUNT; k++) free(kept[k]);
     free(f);
     return hits;
 }
@@ -143,6 +204,11 @@ static void many_signals(strbuf *y_out)
         }
         strbuf_puts(&y, "' }\n");
     }
+    /* fields of every place, in slots between the event's */
+    strbuf_puts(&y, "fit:\n"
+                    "  f0: 'lead.title == \"cto\" and account.employees > 5'\n"
+                    "  f1: 'lead.stage == \"nurture\" or account.domain == \"b3\" or lead.seniority == \"pro\"'\n"
+                    "  f2: 'account.industry in assets and lead.status == \"open\"'\n");
     strbuf_puts(&y, "gates:\n  - { name: g, when: s0, to: sales }\n"
                     "context: { did: '{trigger}' }\n"
                     "sla: { first_touch: 4h, meeting: 10 business days }\n"
@@ -174,12 +240,17 @@ static void test_many_signals(void **state)
     for (size_t i = 0; i < ARRAY_LEN(others); i++) add_string(p, c, others[i]);
     size_t hits = compare(c, p, 20000);
     assert_true(hits > 0 && hits < 20000 * 150);
+    /* the whole condition a guard: one equality, an `or` of them on one field, a list */
+    for (int i = 0; i < 150; i++) {
+        bool whole = i % 9 == 0 || i % 9 == 2 || i % 9 == 3; /* not a literal list, nor one of 17 items */
+        assert_int_equal(contract_signal(c, (size_t)i)->guard_decides, whole);
+    }
 
     /* Spot checks that do not lean on the guard itself. */
     value *f = calloc(contract_field_count(c), sizeof *f);
     assert_non_null(f);
     uint64_t out[CONTRACT_SIGNAL_WORDS];
-    contract_signal_candidates(c, f, out); /* every field missing */
+    contract_signal_candidates(c, &(eval_env){.fields = f}, out); /* every field missing */
     assert_false(out[0] & 1);              /* s0 needs event.name == "E0" */
     assert_true((out[0] >> 4) & 1);        /* s4 has no guard */
     assert_true((out[2] >> (148 - 128)) & 1); /* s148 (case 4) has none either */
