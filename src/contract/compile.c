@@ -5,6 +5,7 @@
  * constants are interned so that equality is an integer compare. */
 #include "contract/internal.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct compiler {
@@ -410,7 +411,7 @@ static bool is_stack_free_test(uint8_t op)
 {
     switch (op) {
     case I_SIGNAL: case I_FIT: case I_EXISTS: case I_FIELD_CMPK: case I_FIELD_EQ_STR: case I_SRC_CMPK: case I_FIELD_IN:
-    case I_FIELD_MENTIONS: case I_FIELD_TRUTH: case I_FIELD_AFFIX:
+    case I_FIELD_MENTIONS: case I_FIELD_TRUTH: case I_FIELD_AFFIX: case I_COUNT_ATLEAST: case I_DISTINCT_ATLEAST:
         return true;
     default: return false;
     }
@@ -442,6 +443,30 @@ static bool is_source(uint8_t op)
         return true;
     default: return false;
     }
+}
+
+/* count(...) or distinct(...) compared with a number turns on whether the
+ * count reaches a whole number `least`: n >= k holds from ceil(k) on, n > k
+ * from floor(k) + 1 on, and < and <= are their negations. The history can
+ * then stop counting at `least` (eval_env.count). Other comparisons, and
+ * constants no count can reach, stay I_SRC_CMPK. */
+static void at_least(const contract *c, insn *x)
+{
+    const value *k = &c->consts[x->konst];
+    if ((x->src != I_COUNT && x->src != I_DISTINCT) || k->type != VAL_NUM) return;
+    double v = k->as.num;
+    if (!(v < (double)UINT32_MAX)) return; /* NaN too */
+    double from;
+    switch (x->cmp) {
+    case I_CMP_GE:
+    case I_CMP_LT: from = ceil(v); break;
+    case I_CMP_GT:
+    case I_CMP_LE: from = floor(v) + 1; break;
+    default: return;
+    }
+    x->least = from > 0 ? (uint32_t)from : 0;
+    x->cmp = x->cmp == I_CMP_GE || x->cmp == I_CMP_GT ? I_CMP_GE : I_CMP_LT;
+    x->op = x->src == I_COUNT ? I_COUNT_ATLEAST : I_DISTINCT_ATLEAST;
 }
 
 /* Builds `out` (at least `len` entries) from `code`; returns its length, or
@@ -478,6 +503,7 @@ static uint32_t fuse(const contract *c, const insn *code, uint32_t len, insn *ou
             const value *k = &c->consts[x.konst];
             if (x.op == I_FIELD_CMPK && x.cmp == I_CMP_EQ && k->type == VAL_STR && k->as.str.id >= 0)
                 x.op = I_FIELD_EQ_STR; /* event.name == "Demo Requested": the commonest test */
+            if (x.op == I_SRC_CMPK) at_least(c, &x);
             next = i + 3;
         } else if (x.op == I_FIELD && FREE(i + 1) && code[i + 1].op == I_PUSH && FREE(i + 2) &&
                    (code[i + 2].op == I_STARTS || code[i + 2].op == I_ENDS || code[i + 2].op == I_HAS)) {
@@ -535,6 +561,10 @@ static uint32_t fuse(const contract *c, const insn *code, uint32_t len, insn *ou
         if (!(x->branch & (BR_IF_FALSE | BR_IF_TRUE))) continue;
         if (at[x->target] == UINT32_MAX) goto refuse;
         x->target = at[x->target];
+        /* the jump as the truth before the `not` decides it, which the evaluator reads */
+        bool negated = (x->branch & BR_NOT) != 0;
+        x->jump_on = (uint8_t)(((x->branch & (negated ? BR_IF_TRUE : BR_IF_FALSE)) ? 1 : 0) |
+                               ((x->branch & (negated ? BR_IF_FALSE : BR_IF_TRUE)) ? 2 : 0));
     }
     mem_free(target);
     return n;

@@ -59,7 +59,8 @@ static bool prepare_mentions(contract *c, errors *errs)
     for (uint32_t i = 0; i < c->list_count; i++) any |= c->lists[i].mentioned;
     if (!any) return true;
     c->matcher = text_matcher_new(c->language, c->any_order);
-    if (!c->matcher) return false;
+    c->matcher_found = arena_zalloc(c->arena, sizeof *c->matcher_found);
+    if (!c->matcher || !c->matcher_found) return false;
     for (uint32_t i = 0; i < c->list_count; i++) {
         list_def *l = &c->lists[i];
         if (!l->mentioned) continue;

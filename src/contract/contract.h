@@ -125,11 +125,18 @@ typedef struct eval_env {
     time_ms now;             /* decision time: the event's timestamp */
     value score, points;
     void *ctx;
-    /* target: a signal index, or CONTRACT_KIND_BASE + kind index */
-    uint32_t (*count)(void *ctx, uint32_t target, duration_ms window, enum agg_scope scope);
+    /* target: a signal index, or CONTRACT_KIND_BASE + kind index.
+     * enough: the caller only compares the answer with `enough`, so a
+     * callback may stop counting there: it returns the answer when that is
+     * below `enough`, else any number from `enough` to the answer.
+     * CONTRACT_EXACT asks for the answer itself. */
+    uint32_t (*count)(void *ctx, uint32_t target, duration_ms window, enum agg_scope scope,
+                      uint32_t enough);
     bool (*last)(void *ctx, uint32_t target, time_ms *when);
-    uint32_t (*distinct)(void *ctx, uint32_t target, duration_ms window);
+    uint32_t (*distinct)(void *ctx, uint32_t target, duration_ms window, uint32_t enough);
 } eval_env;
+
+#define CONTRACT_EXACT UINT32_MAX
 
 #define CONTRACT_KIND_BASE 0x10000u
 

@@ -272,6 +272,8 @@ struct template_info {
     X(I_FIELD_MENTIONS, 2) /* field slot, list index */                                           \
     X(I_FIELD_TRUTH, 1) /* field slot: is it true (always with a branch or a `not`) */            \
     X(I_FIELD_AFFIX, 2) /* field slot `cmp` (I_STARTS, I_ENDS, I_HAS) string constant `konst` */   \
+    X(I_COUNT_ATLEAST, 3) /* I_SRC_CMPK of I_COUNT with a number: does the count reach `least` */  \
+    X(I_DISTINCT_ATLEAST, 2) /* the same of I_DISTINCT (`cmp` I_CMP_LT: does it stay below) */     \
     X(I_CMPK, 1)        /* pops the top: top `cmp` constant `konst` */                            \
     X(I_TEST, 0)        /* pops the top: is it true (always with a branch) */
 
@@ -293,11 +295,15 @@ typedef struct insn {
     uint8_t op;
     uint8_t scope;   /* I_COUNT (and I_SRC_CMPK of one): enum agg_scope */
     uint8_t branch;  /* fused tests: enum branch bits */
-    uint8_t cmp;     /* I_FIELD_CMPK, I_SRC_CMPK, I_CMPK: the I_CMP_* they do */
+    uint8_t cmp;     /* I_FIELD_CMPK, I_SRC_CMPK, I_CMPK: the I_CMP_* they do; *_ATLEAST: GE or LT */
     uint8_t src;     /* I_SRC_CMPK: I_COUNT, I_SINCE, I_SCORE, ... */
+    uint8_t jump_on; /* fused tests: bit b set when the test's truth before its `not` is b and it jumps */
     uint32_t arg;
     uint32_t arg2;   /* I_COUNT / I_DISTINCT window constant; I_FIELD_IN / _MENTIONS list */
-    uint32_t konst;  /* the constant a fused comparison compares with */
+    union {
+        uint32_t konst; /* the constant a fused comparison compares with */
+        uint32_t least; /* I_COUNT_ATLEAST, I_DISTINCT_ATLEAST: the count the comparison turns at */
+    };
     uint32_t target; /* fused tests with a jump bit */
 } insn;
 
@@ -466,6 +472,10 @@ struct contract {
     const char *language;
     bool any_order;
     struct text_matcher *matcher; /* NULL when no list is mentioned */
+    /* With a matcher: did its last text_mentions() find a phrase, which it
+     * keeps for {phrase} until the next call. A mention of a missing field
+     * makes that call only to forget a find (program_holds()). */
+    bool *matcher_found;
 };
 
 /* Field `slot` of an environment: where the engine keeps it (env->at), else

@@ -85,7 +85,10 @@ static bool mentions(const contract *c, const list_def *l, const value *v)
         text.s = v->as.str.s;
         text.len = v->as.str.len;
     }
-    return c->matcher && l->mentioned && text_mentions(c->matcher, l->phrases, text);
+    if (!c->matcher || !l->mentioned) return false;
+    bool found = text_mentions(c->matcher, l->phrases, text);
+    *c->matcher_found = found;
+    return found;
 }
 
 static bool affix(const value *a, const value *b, int where)
@@ -175,13 +178,14 @@ static value source(uint8_t op, const insn *in, const contract *c, const eval_en
     case I_COUNT:
         if (env->count) {
             v.type = VAL_NUM;
-            v.as.num = env->count(env->ctx, in->arg, c->consts[in->arg2].as.ms, (enum agg_scope)in->scope);
+            v.as.num = env->count(env->ctx, in->arg, c->consts[in->arg2].as.ms, (enum agg_scope)in->scope,
+                                  CONTRACT_EXACT);
         }
         break;
     case I_DISTINCT:
         if (env->distinct) {
             v.type = VAL_NUM;
-            v.as.num = env->distinct(env->ctx, in->arg, c->consts[in->arg2].as.ms);
+            v.as.num = env->distinct(env->ctx, in->arg, c->consts[in->arg2].as.ms, CONTRACT_EXACT);
         }
         break;
     case I_LAST:
@@ -218,7 +222,16 @@ static inline bool test(const contract *c, const insn *in, const eval_env *env)
     case I_FIELD_AFFIX:
         return affix(env_field(c, env, in->arg), &c->consts[in->konst],
                      in->cmp == I_STARTS ? -1 : in->cmp == I_ENDS ? 1 : 0);
+    case I_COUNT_ATLEAST:
+        return env->count &&
+               (env->count(env->ctx, in->arg, c->consts[in->arg2].as.ms, (enum agg_scope)in->scope,
+                           in->least) >= in->least) == (in->cmp == I_CMP_GE);
+    case I_DISTINCT_ATLEAST:
+        return env->distinct && (env->distinct(env->ctx, in->arg, c->consts[in->arg2].as.ms,
+                                               in->least) >= in->least) == (in->cmp == I_CMP_GE);
     case I_SRC_CMPK: {
+        if (in->src == I_SCORE)
+            return compare(in->cmp, &env->score, &c->consts[in->konst]); /* in place */
         value v = source(in->src, in, c, env);
         return compare(in->cmp, &v, &c->consts[in->konst]);
     }
@@ -226,18 +239,17 @@ static inline bool test(const contract *c, const insn *in, const eval_env *env)
     }
 }
 
-/* A tests_only program: no stack, its value is the truth of the last test
- * run (compile.c shows why that is the value the stack would hold). */
-static __attribute__((noinline)) bool run_tests(const program *p, const eval_env *env)
+/* A tests_only program from instruction `pc` on: no stack, its value is the
+ * truth of the last test run (compile.c shows why that is the value the
+ * stack would hold). */
+static __attribute__((noinline)) bool run_tests(const program *p, const eval_env *env, uint32_t pc)
 {
-    const insn *code = p->run;
-    uint32_t pc = 0, len = p->run_len;
+    const insn *code = p->run, *in = code + pc, *end = code + p->run_len;
     bool r = false;
-    while (pc < len) {
-        const insn *in = &code[pc++];
-        uint8_t br = in->branch;
-        r = test(p->c, in, env) != ((br & BR_NOT) != 0);
-        if (br & (r ? BR_IF_TRUE : BR_IF_FALSE)) pc = in->target;
+    while (in < end) {
+        bool raw = test(p->c, in, env);
+        r = raw != ((in->branch & BR_NOT) != 0);
+        in = (in->jump_on >> raw) & 1 ? code + in->target : in + 1;
     }
     return r;
 }
@@ -332,7 +344,9 @@ static __attribute__((noinline)) value run_stack(const program *p, const eval_en
         case I_FIELD_IN:
         case I_FIELD_MENTIONS:
         case I_FIELD_TRUTH:
-        case I_FIELD_AFFIX: r = test(c, in, env); break;
+        case I_FIELD_AFFIX:
+        case I_COUNT_ATLEAST:
+        case I_DISTINCT_ATLEAST: r = test(c, in, env); break;
         default: continue;
         }
         /* a test: its `not`, then its jump, or its truth pushed */
@@ -352,7 +366,7 @@ static __attribute__((noinline)) value run_stack(const program *p, const eval_en
 
 value program_eval(const program *p, const eval_env *env)
 {
-    if (p->tests_only) return boolean(run_tests(p, env));
+    if (p->tests_only) return boolean(run_tests(p, env, 0));
     if (p->run_len == 1 && p->run[0].op == I_FIELD) /* a bare field: "{page.title}", a term */
         return *env_field(p->c, env, p->run[0].arg);
     return run_stack(p, env);
@@ -369,15 +383,33 @@ bool program_holds(const program *p, const eval_env *env)
 {
     if (!p->tests_only) return stack_holds(p, env);
     /* False, decided by the null (null_fails_slot()). A first test that is
-     * a mention still runs, as run_tests() would run it: the matcher then
-     * forgets its last find, which {phrase} reads. */
+     * a mention still runs, as run_tests() would run it, when the matcher
+     * holds a find: it then forgets it, as {phrase} must. */
     if (p->null_fails >= 0 && (env->at || env->fields) &&
         env_field(p->c, env, (uint32_t)p->null_fails)->type == VAL_NULL) {
         const insn *first = &p->run[0];
-        if (first->op == I_FIELD_MENTIONS) mentions(p->c, &p->c->lists[first->arg2], &null_value);
+        if (first->op == I_FIELD_MENTIONS && p->c->matcher_found && *p->c->matcher_found)
+            mentions(p->c, &p->c->lists[first->arg2], &null_value);
         return false;
     }
-    return run_tests(p, env);
+    /* Fit predicates and signals, which gates mostly begin with (and most
+     * often end with), are read here: a program decided by them costs no
+     * call. run_tests() goes on from the first other test. */
+    const insn *code = p->run, *in = code, *end = code + p->run_len;
+    bool r = false;
+    while (in < end) {
+        const bool *truth;
+        if (in->op == I_FIT)
+            truth = env->fit;
+        else if (in->op == I_SIGNAL)
+            truth = env->signal_now;
+        else
+            return run_tests(p, env, (uint32_t)(in - code));
+        bool raw = truth && truth[in->arg];
+        r = raw != ((in->branch & BR_NOT) != 0);
+        in = (in->jump_on >> raw) & 1 ? code + in->target : in + 1;
+    }
+    return r;
 }
 
 bool program_reads_only_fields(const program *p, const bool *field_ok)

@@ -192,66 +192,156 @@ size_t engine_state_bytes(const engine *e)
            strmap_bytes(e->account_ids) + dedupe_bytes(&e->seen);
 }
 
-/* ---- history, as the expression language asks for it --------------------------- */
+/* ---- history, as the expression language asks for it ---------------------------
+ *
+ * A window is turned into the seconds it takes once per question, so that
+ * each hit costs a subtraction and a comparison (in_last() per hit did the
+ * same arithmetic in milliseconds). A lead's hits are in time order
+ * (lead_add_hit()), so a lead's questions read them from the newest back and
+ * stop at the window's start; an account's ring is in arrival order, late
+ * events among them, and is read whole. Every question can stop at the
+ * `enough` its caller compares with (eval_env.count). */
 
-static bool hit_matches(const engine *e, uint32_t signal, uint32_t target)
+/* The whole second a time falls in, rounded down (before 1970 too). */
+static int64_t second_of(time_ms t)
 {
-    if (target >= CONTRACT_KIND_BASE) return e->kind_of[signal] == target - CONTRACT_KIND_BASE;
-    return signal == target;
+    return (t - (t < 0 ? MS_PER_SECOND - 1 : 0)) / MS_PER_SECOND;
 }
 
-static uint32_t history_count(void *ctx, uint32_t target, duration_ms window, enum agg_scope scope)
+/* The seconds t with first <= t <= last whose hits in_last(now, window, t)
+ * takes: t * 1000 after now - window and at or before now. False when it
+ * takes none. */
+static bool window_seconds(time_ms now, duration_ms window, uint32_t *first, uint32_t *last)
 {
-    engine *e = ctx;
+    int64_t from = second_of(now - window) + 1, to = second_of(now);
+    if (from < 0) from = 0;
+    if (to > (int64_t)UINT32_MAX) to = UINT32_MAX;
+    if (to < from) return false;
+    *first = (uint32_t)from;
+    *last = (uint32_t)to;
+    return true;
+}
+
+/* Does a hit of `signal` count for `want`: its kind (by_kind, kind_of
+ * being the engine's) or itself. Inlined with by_kind constant, so each
+ * loop below comes in two copies that make one comparison per hit. */
+static inline __attribute__((always_inline)) bool hit_matches(const uint32_t *kind_of, bool by_kind,
+                                                              uint32_t want, uint32_t signal)
+{
+    return by_kind ? kind_of[signal] == want : signal == want;
+}
+
+static inline __attribute__((always_inline)) uint32_t lead_count(const engine *e, bool by_kind,
+                                                                 uint32_t want, uint32_t first,
+                                                                 uint32_t last, uint32_t enough)
+{
+    const lead *l = e->cur_lead;
+    unsigned i = l->hit_count;
+    if (!i) return 0;
+    const hit *hits = l->history->hits;
+    const uint32_t *kind_of = e->kind_of;
+    while (i > 0 && hits[i - 1].t > last) /* after the decision time: events that came late */
+        i--;
     uint32_t n = 0;
-    if (scope == AGG_LEAD) {
-        const lead *l = e->cur_lead;
-        for (uint8_t i = 0; i < l->hit_count; i++) {
-            const hit *h = &l->history->hits[i];
-            n += hit_matches(e, h->signal, target) && in_last(e->now, window, h->t);
-        }
-        return n;
+    for (; i > 0 && hits[i - 1].t >= first; i--)
+        if (hit_matches(kind_of, by_kind, want, hits[i - 1].signal) && ++n == enough) break;
+    return n;
+}
+
+static inline __attribute__((always_inline)) uint32_t account_count(const account *a,
+                                                                    const engine *e, bool by_kind,
+                                                                    uint32_t want, uint32_t first,
+                                                                    uint32_t last, uint32_t enough)
+{
+    uint32_t n = 0, span = last - first;
+    const uint32_t *kind_of = e->kind_of;
+    for (uint16_t i = 0; i < a->hit_count; i++) {
+        const account_hit *h = &a->hits[i];
+        if (h->t - first <= span && hit_matches(kind_of, by_kind, want, h->signal) && ++n == enough)
+            break;
     }
+    return n;
+}
+
+static uint32_t history_count(void *ctx, uint32_t target, duration_ms window, enum agg_scope scope,
+                              uint32_t enough)
+{
+    const engine *e = ctx;
+    uint32_t first, last;
+    if (!window_seconds(e->now, window, &first, &last)) return 0;
+    bool by_kind = target >= CONTRACT_KIND_BASE;
+    uint32_t want = by_kind ? target - CONTRACT_KIND_BASE : target;
+    if (scope == AGG_LEAD)
+        return by_kind ? lead_count(e, true, want, first, last, enough)
+                       : lead_count(e, false, want, first, last, enough);
     const account *a = e->cur_account;
     if (!a) return 0;
-    for (uint16_t i = 0; i < a->hit_count; i++)
-        n += hit_matches(e, a->hits[i].signal, target) && in_last(e->now, window, a->hits[i].t);
-    return n;
+    return by_kind ? account_count(a, e, true, want, first, last, enough)
+                   : account_count(a, e, false, want, first, last, enough);
 }
 
 static bool history_last(void *ctx, uint32_t target, time_ms *when)
 {
-    engine *e = ctx;
+    const engine *e = ctx;
     const lead *l = e->cur_lead;
-    bool found = false;
-    uint32_t best = 0;
-    for (uint8_t i = 0; i < l->hit_count; i++) {
+    bool by_kind = target >= CONTRACT_KIND_BASE;
+    uint32_t want = by_kind ? target - CONTRACT_KIND_BASE : target;
+    const uint32_t *kind_of = e->kind_of;
+    /* the newest hit at or before the decision time: hits are in time order */
+    for (unsigned i = l->hit_count; i-- > 0;) {
         const hit *h = &l->history->hits[i];
-        if (!hit_matches(e, h->signal, target) || (time_ms)h->t * MS_PER_SECOND > e->now) continue;
-        if (!found || h->t > best) best = h->t;
-        found = true;
+        if ((time_ms)h->t * MS_PER_SECOND > e->now ||
+            !hit_matches(kind_of, by_kind, want, h->signal))
+            continue;
+        *when = (time_ms)h->t * MS_PER_SECOND;
+        return true;
     }
-    *when = (time_ms)best * MS_PER_SECOND;
-    return found;
+    *when = 0;
+    return false;
 }
 
-static uint32_t history_distinct(void *ctx, uint32_t target, duration_ms window)
+static inline __attribute__((always_inline)) uint32_t
+account_distinct(const account *a, const engine *e, bool by_kind, uint32_t want, uint32_t first,
+                 uint32_t last, uint32_t enough)
 {
-    engine *e = ctx;
-    const account *a = e->cur_account;
-    if (!a) return e->cur_lead ? (history_count(ctx, target, window, AGG_LEAD) > 0) : 0;
     uint32_t leads[ACCOUNT_MAX_HITS];
-    uint32_t n = 0;
+    uint32_t n = 0, span = last - first, newest = 0;
+    const uint32_t *kind_of = e->kind_of;
     for (uint16_t i = 0; i < a->hit_count; i++) {
         const account_hit *h = &a->hits[i];
-        if (!hit_matches(e, h->signal, target) || !in_last(e->now, window, h->t)) continue;
+        if (h->t - first > span || !hit_matches(kind_of, by_kind, want, h->signal)) continue;
         /* a lead's hits tend to come together: the last lead found is checked first */
-        if (n && leads[n - 1] == h->lead) continue;
+        uint32_t who = h->lead;
+        if (n && newest == who) continue;
         bool seen = false;
-        for (uint32_t j = 0; j + 1 < n && !seen; j++) seen = leads[j] == h->lead;
-        if (!seen) leads[n++] = h->lead;
+        for (uint32_t j = 0; j + 1 < n && !seen; j++)
+            seen = leads[j] == who;
+        if (seen) continue;
+        leads[n++] = newest = who;
+        if (n == enough) break;
     }
     return n;
+}
+
+static uint32_t history_distinct(void *ctx, uint32_t target, duration_ms window, uint32_t enough)
+{
+    const engine *e = ctx;
+    const account *a = e->cur_account;
+    if (!a) return e->cur_lead ? (history_count(ctx, target, window, AGG_LEAD, 1) > 0) : 0;
+    uint32_t first, last;
+    if (!window_seconds(e->now, window, &first, &last)) return 0;
+    bool by_kind = target >= CONTRACT_KIND_BASE;
+    uint32_t want = by_kind ? target - CONTRACT_KIND_BASE : target;
+    return by_kind ? account_distinct(a, e, true, want, first, last, enough)
+                   : account_distinct(a, e, false, want, first, last, enough);
+}
+
+void engine_history_answers(engine *e, eval_env *env)
+{
+    env->ctx = e;
+    env->count = history_count;
+    env->last = history_last;
+    env->distinct = history_distinct;
 }
 
 /* ---- identity ----------------------------------------------------------------- */

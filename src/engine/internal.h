@@ -236,6 +236,10 @@ bool mark_account_changed(engine *e, uint32_t account_index);
 const char *current_message_id(engine *e);
 /* This event's description of a signal it hit, rendered now if it was left for later. */
 const char *signal_description(engine *e, uint32_t signal, const eval_env *env);
+/* Sets env's history callbacks (count, last, distinct) and their ctx: they
+ * answer for e->cur_lead and e->cur_account as of e->now (build_env()
+ * sets all three per event; tests set them by hand). */
+void engine_history_answers(engine *e, eval_env *env);
 
 /* handoff.c */
 /* Picks the rep for a lead the receiving team just got (no-op without a

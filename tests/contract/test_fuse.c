@@ -95,6 +95,12 @@ static const char *const rest =
     "  - { name: g5, when: '(sa and sb) or (fit.fa and not fit.fb) or points > 3', to: sales }\n"
     "  - { name: g6, when: 'distinct(lead, engagement, 14d) >= 3 and count(engagement, 14d, account) >= 6', to: sales }\n"
     "  - { name: g7, when: 'not (count(sa, 7d) * 2 + 1 >= 5) and last(sb) > 2026-01-01 and now - last(sb) < 3d', to: sales }\n"
+    /* counts against every comparison, whole and fractional, negative and
+     * past any count: the history may stop where each turns */
+    "  - { name: g8, when: 'count(sa, 7d) > 2 or count(sb, 7d) > 2.5 or count(sc, 1d) <= 1 or count(sa, 2d) < 3.5', to: sales }\n"
+    "  - { name: g9, when: 'not (count(engagement, 7d, account) <= 3.5) and distinct(lead, sb, 7d) < 2', to: sales }\n"
+    "  - { name: g10, when: 'count(sa, 7d) >= 0 and count(sb, 7d) > -1 and count(sc, 7d) < 0.5 or count(sa, 1d) == 3', to: sales }\n"
+    "  - { name: g11, when: 'distinct(lead, engagement, 7d) >= 5000000000 or count(sa, 7d) != 2 or count(sb, 7d) >= -2.5', to: sales }\n"
     "context: { did: '{trigger}' }\n"
     "sla: { first_touch: 4h, meeting: 10 business days }\n"
     "reasons: { not_icp: { then: nurture, cooldown: 30d } }\n";
@@ -150,10 +156,15 @@ static void note(history *h, char what, uint32_t target, duration_ms window, int
     k->scope = scope;
 }
 
-static uint32_t count_cb(void *ctx, uint32_t target, duration_ms window, enum agg_scope scope)
+/* The answers stop at `enough`, as far as eval_env.count lets them: the
+ * fused form asks with the count its comparison turns at, the compiled
+ * form for the exact answer, and both must reach the same value. */
+static uint32_t count_cb(void *ctx, uint32_t target, duration_ms window, enum agg_scope scope,
+                         uint32_t enough)
 {
     note(ctx, 'c', target, window, scope);
-    return ((history *)ctx)->count_answer;
+    uint32_t n = ((history *)ctx)->count_answer;
+    return n < enough ? n : enough;
 }
 
 static bool last_cb(void *ctx, uint32_t target, time_ms *when)
@@ -164,10 +175,11 @@ static bool last_cb(void *ctx, uint32_t target, time_ms *when)
     return h->has_hit;
 }
 
-static uint32_t distinct_cb(void *ctx, uint32_t target, duration_ms window)
+static uint32_t distinct_cb(void *ctx, uint32_t target, duration_ms window, uint32_t enough)
 {
     note(ctx, 'd', target, window, 0);
-    return ((history *)ctx)->distinct_answer;
+    uint32_t n = ((history *)ctx)->distinct_answer;
+    return n < enough ? n : enough;
 }
 
 static void random_value(const contract *c, value *v, uint64_t *st)
@@ -308,14 +320,32 @@ static void test_chains_are_shortened(void **state)
     assert_int_equal(p->run[0].op, I_FIT);
     assert_int_equal(p->run[0].branch, BR_IF_FALSE | BR_KEEP);
     assert_int_equal(p->run[0].target, p->run_len);
-    assert_int_equal(p->run[2].op, I_SRC_CMPK);
-    assert_int_equal(p->run[2].src, I_COUNT);
+    assert_int_equal(p->run[2].op, I_COUNT_ATLEAST); /* the history may stop at the first hit */
+    assert_int_equal(p->run[2].least, 1);
     assert_int_equal(p->run[2].cmp, I_CMP_GE);
     /* (sa or sb) and fit.fb: a true `sa` goes straight to fit.fb, pushing nothing */
     p = contract_gate(c, (size_t)contract_find_gate(c, "g1"))->when;
     assert_int_equal(p->run_len, 3);
     assert_int_equal(p->run[0].branch, BR_IF_TRUE);
     assert_int_equal(p->run[0].target, 2);
+    /* each comparison of a count turns at a whole count: > 2.5 from 3 on, <= 1 below 2 */
+    p = contract_gate(c, (size_t)contract_find_gate(c, "g8"))->when;
+    assert_int_equal(p->run_len, 4);
+    static const uint32_t least[] = {3, 3, 2, 4};
+    static const uint8_t cmp[] = {I_CMP_GE, I_CMP_GE, I_CMP_LT, I_CMP_LT};
+    for (unsigned i = 0; i < 4; i++) {
+        assert_int_equal(p->run[i].op, I_COUNT_ATLEAST);
+        assert_int_equal(p->run[i].least, least[i]);
+        assert_int_equal(p->run[i].cmp, cmp[i]);
+    }
+    /* a count is never below 0, and no count reaches 5e9: those stay as written */
+    p = contract_gate(c, (size_t)contract_find_gate(c, "g10"))->when;
+    assert_int_equal(p->run[1].op, I_COUNT_ATLEAST);
+    assert_int_equal(p->run[1].least, 0);
+    assert_int_equal(p->run[3].op, I_SRC_CMPK); /* == */
+    p = contract_gate(c, (size_t)contract_find_gate(c, "g11"))->when;
+    assert_int_equal(p->run[0].op, I_SRC_CMPK);
+    assert_int_equal(p->run[0].src, I_DISTINCT);
     /* the arithmetic one needs the stack */
     assert_false(contract_gate(c, (size_t)contract_find_gate(c, "g7"))->when->tests_only);
     contract_free(c);
