@@ -102,9 +102,10 @@ static inline bool event_batch_full(const event_batch *b)
 }
 
 /* ---- decoding on a thread of its own -----------------------------------------
- * Reads JSON Lines from a stream on a second thread, decodes them there and
- * hands them over in batches, in the order of the stream, so the caller's
- * engine runs while the next lines are decoded. A batch holds its events
+ * Reads JSON Lines from a stream on a second thread, decodes them there (or,
+ * while the caller waits for a batch, on the caller's thread too) and hands
+ * them over in batches, in the order of the stream, so the caller's engine
+ * runs while the next lines are decoded. A batch holds its events
  * (their lines copied into it), the lines it refused and why, and how many
  * lines and bytes it covers. Blank lines are passed over, as the others are
  * not counted. */
@@ -127,6 +128,11 @@ typedef struct decode_thread decode_thread;
 /* Starts reading `in` with a decoder for `c` (which must outlive the
  * thread); NULL when memory or a thread cannot be had. */
 decode_thread *decode_thread_start(FILE *in, const contract *c);
+/* Who decodes the batches: whichever thread is free (decode_thread_start()),
+ * or, for tests, always the reader or always the caller. The batches are
+ * the same whichever it is. */
+enum decode_sharing { DECODE_SHARED, DECODE_BY_READER, DECODE_BY_CALLER };
+decode_thread *decode_thread_start_sharing(FILE *in, const contract *c, enum decode_sharing sharing);
 /* The next batch, waiting for it; NULL at the end of the stream. It stays
  * valid until decode_thread_release(), which must come before the next call. */
 const decoded_batch *decode_thread_next(decode_thread *t);
