@@ -86,12 +86,13 @@ engine *engine_new(const contract *c, const engine_options *opt)
         e->account_slot_count += f->from == FIELD_FROM_ACCOUNT;
         if (f->from != FIELD_FROM_STATE) continue;
         state_count++;
-        int32_t *state_slot = strcmp(f->path, "lead.id") == 0       ? &e->slot_lead_id
-                              : strcmp(f->path, "lead.stage") == 0  ? &e->slot_lead_stage
-                              : strcmp(f->path, "lead.owner") == 0  ? &e->slot_lead_owner
-                              : strcmp(f->path, "lead.status") == 0 ? &e->slot_lead_status
-                                                                    : &e->slot_account_domain;
-        *state_slot = (int32_t)i;
+        int32_t *state_slot = strcmp(f->path, "lead.id") == 0          ? &e->slot_lead_id
+                              : strcmp(f->path, "lead.stage") == 0     ? &e->slot_lead_stage
+                              : strcmp(f->path, "lead.owner") == 0     ? &e->slot_lead_owner
+                              : strcmp(f->path, "lead.status") == 0    ? &e->slot_lead_status
+                              : strcmp(f->path, "account.domain") == 0 ? &e->slot_account_domain
+                                                                       : NULL;
+        if (state_slot) *state_slot = (int32_t)i; /* a state path missing here reads as null */
     }
     e->reads_state = state_count > 0;
     e->state_fields = arena_zalloc(e->pool, (state_count + 1) * sizeof *e->state_fields);
@@ -554,7 +555,7 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
     e->cur_account = a;
     e->now = ev->timestamp;
     memset(env, 0, sizeof *env);
-    env->fields = e->fields; /* filled only for a handoff: see flat_fields() */
+    env->fields = e->fields; /* filled only for a handoff: see engine_flat_fields() */
     env->at = e->at;
     env->signal_now = e->signal_now;
     env->fit = e->fit;
@@ -575,9 +576,7 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
     }
 }
 
-/* Copies this event's fields, read in place while it is worked out, into
- * e->fields (env->fields), which a handoff keeps and renders. */
-static void flat_fields(engine *e)
+void engine_flat_fields(engine *e)
 {
     for (size_t i = 0; i < e->field_count; i++) {
         const field_info *f = contract_field(e->c, i);
@@ -698,7 +697,6 @@ static void evaluate_gates(engine *e, const engine_sink *sink, lead *l, account 
         if (!fits_known) work_out_fits(e, a, env);
         fits_known = true;
         if (!program_holds(gate->when, env)) continue;
-        flat_fields(e);
         handoff_make(e, sink, l, (uint32_t)g, ev, env);
         return;
     }
@@ -819,10 +817,8 @@ static enum apply_result apply_hashed(engine *e, const event *ev, const engine_s
 
     if (l->status == STATUS_RECYCLED) lifecycle_wake(e, sink, l, ev->timestamp);
     if (ev->type == EVENT_TRACK) lifecycle_outcome(e, sink, l, ev);
-    if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate)) {
-        flat_fields(e);
+    if (l->status == STATUS_NEEDS_CONTEXT && lead_has_context(e, l, l->pending_gate))
         handoff_release(e, sink, l, &env, ev->timestamp);
-    }
     /* gates that failed before and read none of this event's hits still fail */
     bool settled = l->settled && l->account_version == version_before;
     if (eligible(l)) evaluate_gates(e, sink, l, a, ev, &env, settled, hits);

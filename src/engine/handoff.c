@@ -31,6 +31,7 @@ static const char *latest_topic(const engine *e, const lead *l, time_ms now)
 void handoff_make(engine *e, const engine_sink *sink, lead *l, uint32_t gate, const event *ev,
                   const eval_env *env)
 {
+    engine_flat_fields(e);
     const contract *c = e->c;
     const gate_info *g = contract_gate(c, gate);
     bool ready = lead_has_context(e, l, gate);
@@ -176,6 +177,7 @@ bool handoff_route(engine *e, lead *l, const gate_info *g, const eval_env *env, 
  * to the team now, and to a rep. */
 void handoff_release(engine *e, const engine_sink *sink, lead *l, const eval_env *env, time_ms at)
 {
+    engine_flat_fields(e);
     const gate_info *g = contract_gate(e->c, l->pending_gate);
     e->stats.released++;
     route_decision route;

@@ -171,7 +171,7 @@ struct engine {
     value *state_fields;               /* the FIELD_FROM_STATE ones, worked out per event */
     bool reads_state;                  /* the contract has some */
     value *no_account;                 /* the account fields of a lead without one: null */
-    value *fields;                     /* all of them in one array, for a handoff (flat_fields()) */
+    value *fields;                     /* all of them in one array, for a handoff (engine_flat_fields()) */
     bool *signal_now, *fit;
     value *terms;
     trigger *triggers;
@@ -236,6 +236,10 @@ bool mark_account_changed(engine *e, uint32_t account_index);
 const char *current_message_id(engine *e);
 /* This event's description of a signal it hit, rendered now if it was left for later. */
 const char *signal_description(engine *e, uint32_t signal, const eval_env *env);
+/* Copies the event's fields, which programs read where they are kept
+ * (eval_env.at), into e->fields (env->fields): what a handoff keeps, renders
+ * and routes by. handoff_make() and handoff_release() call it first. */
+void engine_flat_fields(engine *e);
 /* Sets env's history callbacks (count, last, distinct) and their ctx: they
  * answer for e->cur_lead and e->cur_account as of e->now (build_env()
  * sets all three per event; tests set them by hand). */
