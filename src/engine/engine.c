@@ -876,7 +876,10 @@ static void prefetch_lead_state(engine *e, lookahead *a)
 {
     if (a->lead == NO_HINT) return;
     const lead *l = lead_at(e, a->lead);
-    if (l->history) prefetch_bytes(l->history->hits, sizeof l->history->hits);
+    if (l->history) {
+        prefetch_bytes(l->history->hits, sizeof l->history->hits);
+        for (int i = 0; i < l->recent_count; i++) __builtin_prefetch(&l->history->recent[i]);
+    }
     if (l->fields) __builtin_prefetch(l->fields);
     if (l->account == NO_ACCOUNT || l->account >= e->account_count) return;
     a->account = l->account;
