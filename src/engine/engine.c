@@ -878,7 +878,7 @@ static void prefetch_lead_state(engine *e, lookahead *a)
     const lead *l = lead_at(e, a->lead);
     if (l->history) {
         prefetch_bytes(l->history->hits, sizeof l->history->hits);
-        for (int i = 0; i < l->recent_count; i++) __builtin_prefetch(&l->history->recent[i]);
+        for (int i = 0; i < LEAD_RECENT; i++) __builtin_prefetch(&l->history->recent[i]); /* its rank and time */
     }
     if (l->fields) __builtin_prefetch(l->fields);
     if (l->account == NO_ACCOUNT || l->account >= e->account_count) return;
