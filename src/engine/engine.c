@@ -908,14 +908,14 @@ size_t engine_apply_batch(engine *e, const event *evs, size_t n, const engine_si
     for (size_t k = 0; k < AHEAD + AHEAD_STEP && k < n; k++) prefetch_event(e, &evs[k]);
     for (size_t k = 0; k < AHEAD && k < n; k++) start_walk(e, &evs[k], &ahead[k]);
     for (size_t i = 0; i < n; i++) {
-        /* one link each for the events AHEAD and a step, AHEAD, 3/4, 1/2 and 1/4 of it, and one, ahead */
+        /* one link each for the events AHEAD and a step, AHEAD, 3/4, 1/2 and 1/4 of it, and two, ahead */
         size_t j = i + AHEAD;
         if (j + AHEAD_STEP < n) prefetch_event(e, &evs[j + AHEAD_STEP]);
         if (j < n) start_walk(e, &evs[j], &ahead[j % AHEAD_RING]);
         if ((j -= AHEAD_STEP) < n) strmap_prefetch_entry(e->lead_ids, ahead[j % AHEAD_RING].h.key);
         if ((j -= AHEAD_STEP) < n) prefetch_lead(e, &ahead[j % AHEAD_RING]);
         if ((j -= AHEAD_STEP) < n) prefetch_lead_state(e, &ahead[j % AHEAD_RING]);
-        if (i + 1 < n) prefetch_account_state(e, &ahead[(i + 1) % AHEAD_RING]);
+        if (i + 2 < n) prefetch_account_state(e, &ahead[(i + 2) % AHEAD_RING]);
         const lookahead *walk = &ahead[i % AHEAD_RING];
         enum apply_result r = apply_hashed(e, &evs[i], sink, walk->h, walk->lead, walk->account);
         if (results) results[i] = r;
