@@ -403,14 +403,6 @@ static uint64_t other_ids(const event *ev)
     return h ? h : 1;
 }
 
-/* The id identify() looks the lead up by. */
-static str lead_key(const event *ev)
-{
-    if (ev->user_id.len) return ev->user_id;
-    if (ev->email.len && ev->type == EVENT_IDENTIFY) return ev->email;
-    return ev->anonymous_id;
-}
-
 /* The lead an event is about: userId, else the email, else the anonymousId.
  * An event naming both a userId and an anonymousId links them. */
 static lead *identify(engine *e, const engine_sink *sink, const event *ev, uint64_t key_hash, uint32_t *index)
@@ -712,7 +704,7 @@ typedef struct event_hashes {
 
 static event_hashes hash_event(const event *ev)
 {
-    str key = lead_key(ev);
+    str key = event_lead_key(ev);
     return (event_hashes){
         .id = ev->message_id.len ? dedupe_hash(ev->message_id.s, ev->message_id.len) : 0,
         .key = strmap_hash(key.s, key.len),
@@ -852,7 +844,7 @@ _Static_assert(AHEAD < AHEAD_RING && (AHEAD_RING & (AHEAD_RING - 1)) == 0, "the 
  * caller's, and not always in the cache (a replay's events decoded ahead). */
 static void prefetch_event(const engine *e, const event *ev)
 {
-    str key = lead_key(ev);
+    str key = event_lead_key(ev);
     __builtin_prefetch(ev->message_id.s);
     __builtin_prefetch(key.s);
     prefetch_bytes(ev->fields, e->field_count * sizeof *ev->fields);

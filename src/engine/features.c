@@ -370,9 +370,7 @@ static uint32_t draw_cut(const collect *k, const char *key, uint32_t events)
  * userId, else an identify's email, else the anonymousId. */
 static bool event_lead(const engine *e, const event *ev, uint32_t *index)
 {
-    str id = ev->user_id.len ? ev->user_id
-             : ev->email.len && ev->type == EVENT_IDENTIFY ? ev->email
-                                                           : ev->anonymous_id;
+    str id = event_lead_key(ev);
     return id.len && strmap_get(e->lead_ids, id.s, id.len, index);
 }
 

@@ -188,6 +188,15 @@ struct engine {
     time_ms now;
 };
 
+/* The id an event's lead is known by: its userId, else an identify's
+ * email, else its anonymousId (identify() in engine.c). */
+static inline str event_lead_key(const event *ev)
+{
+    if (ev->user_id.len) return ev->user_id;
+    if (ev->email.len && ev->type == EVENT_IDENTIFY) return ev->email;
+    return ev->anonymous_id;
+}
+
 /* Is a hit at `t` seconds within the `window` that ends at `now`? */
 static inline bool in_last(time_ms now, duration_ms window, uint32_t t)
 {
