@@ -412,7 +412,9 @@ uint64_t dedupe_hash(const char *id, size_t len)
 
 void dedupe_prefetch(const dedupe *d, uint64_t hash)
 {
-    __builtin_prefetch(&d->hashes[first_slot(hash, d->cap)]);
+    size_t i = first_slot(hash, d->cap);
+    __builtin_prefetch(&d->hashes[i]);
+    __builtin_prefetch(&d->hours[i], 1); /* a new id's hour is written there */
 }
 
 /* Files a new id when the table is full: after a rebuild, its slot is not
