@@ -128,16 +128,21 @@ uint32_t contract_const(contract *c, value v)
     return c->const_count++;
 }
 
-/* Where the engine keeps a new field (field_info.from). The lead's id,
+/* Where the engine keeps a new field (field_info.from, .kept). The lead's id,
  * stage, owner and status and the account's domain are the engine's own
  * state, worked out per event; other lead and account fields are kept as
  * identify and group calls set them; the rest come with each event. */
-static uint8_t field_from(const char *path, uint8_t scope)
+static uint8_t field_from(const char *path, uint8_t scope, uint16_t *state)
 {
-    static const char *const state[] = {"lead.id", "lead.stage", "lead.owner", "lead.status",
-                                        "account.domain"};
-    for (size_t i = 0; i < ARRAY_LEN(state); i++)
-        if (strcmp(path, state[i]) == 0) return FIELD_FROM_STATE;
+    static const char *const paths[STATE_FIELD_COUNT] = {
+        [STATE_LEAD_ID] = "lead.id",         [STATE_LEAD_STAGE] = "lead.stage",
+        [STATE_LEAD_OWNER] = "lead.owner",   [STATE_LEAD_STATUS] = "lead.status",
+        [STATE_ACCOUNT_DOMAIN] = "account.domain"};
+    for (uint16_t i = 0; i < STATE_FIELD_COUNT; i++) {
+        if (strcmp(path, paths[i]) != 0) continue;
+        *state = i;
+        return FIELD_FROM_STATE;
+    }
     if (scope == SCOPE_LEAD) return FIELD_FROM_LEAD;
     if (scope == SCOPE_ACCOUNT) return FIELD_FROM_ACCOUNT;
     return FIELD_FROM_EVENT;
@@ -155,11 +160,11 @@ uint32_t contract_field_slot(contract *c, const char *path, uint8_t scope, uint8
     f->scope = scope;
     f->type = type;
     f->derived = derived;
-    f->from = field_from(path, scope);
-    /* slots are only ever added: its rank where it is kept counts the fields before it */
-    f->kept = (uint16_t)c->field_count;
-    if (f->from != FIELD_FROM_EVENT) {
-        f->kept = 0;
+    uint16_t state = 0;
+    f->from = field_from(path, scope, &state);
+    f->kept = f->from == FIELD_FROM_EVENT ? (uint16_t)c->field_count : state;
+    if (f->from == FIELD_FROM_LEAD || f->from == FIELD_FROM_ACCOUNT) {
+        /* slots are only ever added: its rank where it is kept counts the fields before it */
         for (uint32_t i = 0; i < c->field_count; i++) f->kept += c->fields[i].from == f->from;
     }
     return c->field_count++;

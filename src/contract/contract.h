@@ -94,15 +94,26 @@ enum field_from {
     FIELD_FROM_COUNT,
 };
 
+/* The FIELD_FROM_STATE fields, each kept at its own index (field_info.kept). */
+enum state_field {
+    STATE_LEAD_ID,        /* lead.id */
+    STATE_LEAD_STAGE,     /* lead.stage */
+    STATE_LEAD_OWNER,     /* lead.owner: the stage's team */
+    STATE_LEAD_STATUS,    /* lead.status */
+    STATE_ACCOUNT_DOMAIN, /* account.domain */
+    STATE_FIELD_COUNT,
+};
+
 typedef struct field_info {
     const char *path;  /* as written: "properties.asset.topic" */
     uint8_t scope;     /* enum field_scope */
     uint8_t type;      /* enum value_type expected, VAL_NULL when dynamic */
     bool derived;      /* computed by baton (page.category, reply.automatic, ...) */
     uint8_t from;      /* enum field_from */
-    /* Its index where it is kept: the slot for FIELD_FROM_EVENT, else its
-     * rank among the fields kept in the same place, in slot order (the
-     * order of the engine's lead and account fields, and of saved state). */
+    /* Its index where it is kept: the slot for FIELD_FROM_EVENT, its enum
+     * state_field for FIELD_FROM_STATE, else its rank among the fields kept
+     * in the same place, in slot order (the order of the engine's lead and
+     * account fields, and of saved state). */
     uint16_t kept;
 } field_info;
 

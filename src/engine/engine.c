@@ -71,11 +71,9 @@ engine *engine_new(const contract *c, const engine_options *opt)
     e->account_slot = arena_alloc(e->pool, fc * sizeof *e->account_slot);
     e->fields = arena_zalloc(e->pool, fc * sizeof *e->fields);
     if (!e->lead_slot || !e->account_slot || !e->fields) goto fail;
-    e->slot_lead_id = e->slot_lead_stage = e->slot_lead_owner = e->slot_lead_status = -1;
-    e->slot_account_domain = e->slot_account_owner = -1;
+    e->slot_account_owner = -1;
     /* the contract numbers the lead's and account's kept fields (field_info.kept), so that
      * its programs read them where they are kept (build_env()) */
-    uint32_t state_count = 0;
     for (size_t i = 0; i < e->field_count; i++) {
         const field_info *f = contract_field(c, i);
         e->lead_slot[i] = e->account_slot[i] = UINT32_MAX;
@@ -84,20 +82,10 @@ engine *engine_new(const contract *c, const engine_options *opt)
         if (f->from == FIELD_FROM_ACCOUNT) e->account_slot[i] = f->kept;
         e->lead_slot_count += f->from == FIELD_FROM_LEAD;
         e->account_slot_count += f->from == FIELD_FROM_ACCOUNT;
-        if (f->from != FIELD_FROM_STATE) continue;
-        state_count++;
-        int32_t *state_slot = strcmp(f->path, "lead.id") == 0          ? &e->slot_lead_id
-                              : strcmp(f->path, "lead.stage") == 0     ? &e->slot_lead_stage
-                              : strcmp(f->path, "lead.owner") == 0     ? &e->slot_lead_owner
-                              : strcmp(f->path, "lead.status") == 0    ? &e->slot_lead_status
-                              : strcmp(f->path, "account.domain") == 0 ? &e->slot_account_domain
-                                                                       : NULL;
-        if (state_slot) *state_slot = (int32_t)i; /* a state path missing here reads as null */
+        if (f->from == FIELD_FROM_STATE) e->reads_state[f->kept] = e->reads_any_state = true;
     }
-    e->reads_state = state_count > 0;
-    e->state_fields = arena_zalloc(e->pool, (state_count + 1) * sizeof *e->state_fields);
     e->no_account = arena_zalloc(e->pool, (e->account_slot_count + 1) * sizeof *e->no_account); /* all null */
-    if (!e->state_fields || !e->no_account) goto fail;
+    if (!e->no_account) goto fail;
 
     size_t signals = contract_signal_count(c), gates = contract_gate_count(c), fits = contract_fit_count(c);
     e->signal_count = signals;
@@ -517,12 +505,6 @@ static value string_value(const contract *c, const char *s)
     return v;
 }
 
-/* Where state field `slot` (FIELD_FROM_STATE) is kept; NULL when the contract reads none. */
-static value *state_field(engine *e, int32_t slot)
-{
-    return slot >= 0 ? &e->state_fields[contract_field(e->c, (size_t)slot)->kept] : NULL;
-}
-
 /* The expression environment for this event, lead and account. Programs
  * read the fields where they are kept (eval_env.at): the event's, the
  * lead's, the account's, and the few worked out from state here. */
@@ -534,13 +516,15 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
     e->at[FIELD_FROM_LEAD] = l->fields;
     e->at[FIELD_FROM_ACCOUNT] = a ? a->fields : e->no_account;
     e->at[FIELD_FROM_STATE] = e->state_fields;
-    if (e->reads_state) {
-        value *v;
-        if ((v = state_field(e, e->slot_lead_id))) *v = string_value(c, l->key);
-        if ((v = state_field(e, e->slot_lead_stage))) *v = string_value(c, contract_stage(c, l->stage)->name);
-        if ((v = state_field(e, e->slot_lead_owner))) *v = string_value(c, contract_stage(c, l->stage)->team);
-        if ((v = state_field(e, e->slot_lead_status))) *v = string_value(c, lead_status_name(l->status));
-        if ((v = state_field(e, e->slot_account_domain))) *v = a ? string_value(c, a->domain) : null_value;
+    if (e->reads_any_state) {
+        const bool *reads = e->reads_state;
+        value *v = e->state_fields;
+        if (reads[STATE_LEAD_ID]) v[STATE_LEAD_ID] = string_value(c, l->key);
+        if (reads[STATE_LEAD_STAGE]) v[STATE_LEAD_STAGE] = string_value(c, contract_stage(c, l->stage)->name);
+        if (reads[STATE_LEAD_OWNER]) v[STATE_LEAD_OWNER] = string_value(c, contract_stage(c, l->stage)->team);
+        if (reads[STATE_LEAD_STATUS]) v[STATE_LEAD_STATUS] = string_value(c, lead_status_name(l->status));
+        if (reads[STATE_ACCOUNT_DOMAIN])
+            v[STATE_ACCOUNT_DOMAIN] = a ? string_value(c, a->domain) : null_value;
     }
 
     e->cur_lead = l;

@@ -146,7 +146,6 @@ struct engine {
     size_t field_count;
     uint32_t *lead_slot, *account_slot; /* per field: index in lead/account fields, or UINT32_MAX */
     uint32_t lead_slot_count, account_slot_count;
-    int32_t slot_lead_id, slot_lead_stage, slot_lead_owner, slot_lead_status, slot_account_domain;
     int32_t slot_account_owner; /* "account.owner" when the contract reads or routes by it, else -1 */
     /* the contract's parts the per-event path reads, looked up once */
     const program **signal_when; /* per signal: its condition */
@@ -168,8 +167,9 @@ struct engine {
 
     /* per-event scratch, sized once */
     const value *at[FIELD_FROM_COUNT]; /* where this event's fields are kept (eval_env.at) */
-    value *state_fields;               /* the FIELD_FROM_STATE ones, worked out per event */
-    bool reads_state;                  /* the contract has some */
+    value state_fields[STATE_FIELD_COUNT]; /* the FIELD_FROM_STATE ones, worked out per event */
+    bool reads_state[STATE_FIELD_COUNT];   /* which of them the contract reads */
+    bool reads_any_state;
     value *no_account;                 /* the account fields of a lead without one: null */
     value *fields;                     /* all of them in one array, for a handoff (engine_flat_fields()) */
     bool *signal_now, *fit;
