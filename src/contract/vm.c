@@ -239,6 +239,14 @@ static inline bool test(const contract *c, const insn *in, const eval_env *env)
     }
 }
 
+/* After a fused test whose truth before its `not` is `raw`: its value into
+ * *r, and the instruction to run next. */
+static inline const insn *after_test(const insn *code, const insn *in, bool raw, bool *r)
+{
+    *r = raw != ((in->branch & BR_NOT) != 0);
+    return (in->jump_on >> raw) & 1 ? code + in->target : in + 1;
+}
+
 /* A tests_only program from instruction `pc` on: no stack, its value is the
  * truth of the last test run (compile.c shows why that is the value the
  * stack would hold). */
@@ -246,11 +254,8 @@ static __attribute__((noinline)) bool run_tests(const program *p, const eval_env
 {
     const insn *code = p->run, *in = code + pc, *end = code + p->run_len;
     bool r = false;
-    while (in < end) {
-        bool raw = test(p->c, in, env);
-        r = raw != ((in->branch & BR_NOT) != 0);
-        in = (in->jump_on >> raw) & 1 ? code + in->target : in + 1;
-    }
+    while (in < end)
+        in = after_test(code, in, test(p->c, in, env), &r);
     return r;
 }
 
@@ -405,9 +410,7 @@ bool program_holds(const program *p, const eval_env *env)
             truth = env->signal_now;
         else
             return run_tests(p, env, (uint32_t)(in - code));
-        bool raw = truth && truth[in->arg];
-        r = raw != ((in->branch & BR_NOT) != 0);
-        in = (in->jump_on >> raw) & 1 ? code + in->target : in + 1;
+        in = after_test(code, in, truth && truth[in->arg], &r);
     }
     return r;
 }
