@@ -536,10 +536,7 @@ static void build_env(engine *e, const event *ev, lead *l, eval_env *env)
     env->signal_now = e->signal_now;
     env->fit = e->fit;
     env->now = ev->timestamp;
-    env->ctx = e;
-    env->count = history_count;
-    env->last = history_last;
-    env->distinct = history_distinct;
+    engine_history_answers(e, env);
     env->score.type = VAL_NULL; /* set after this event's hits, in engine_apply() */
     const points_info *pts = e->points;
     env->points.type = VAL_NULL;
