@@ -138,9 +138,9 @@ static uint8_t field_from(const char *path, uint8_t scope, uint16_t *state)
         [STATE_LEAD_ID] = "lead.id",         [STATE_LEAD_STAGE] = "lead.stage",
         [STATE_LEAD_OWNER] = "lead.owner",   [STATE_LEAD_STATUS] = "lead.status",
         [STATE_ACCOUNT_DOMAIN] = "account.domain"};
-    for (uint16_t i = 0; i < STATE_FIELD_COUNT; i++) {
+    for (unsigned i = 0; i < STATE_FIELD_COUNT; i++) {
         if (strcmp(path, paths[i]) != 0) continue;
-        *state = i;
+        *state = (uint16_t)i;
         return FIELD_FROM_STATE;
     }
     if (scope == SCOPE_LEAD) return FIELD_FROM_LEAD;
